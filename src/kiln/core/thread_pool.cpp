@@ -1,0 +1,144 @@
+#include "kiln/core/thread_pool.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace kiln {
+
+namespace {
+
+// Workers sleep on a condition variable between jobs: a spinning pool would steal cycles from
+// OpenBLAS's own threads during GEMMs.
+class Pool {
+ public:
+  explicit Pool(int n) { resize(n); }
+  ~Pool() { stop(); }
+
+  int size() const { return int(workers_.size()) + 1; }
+
+  void resize(int n) {
+    stop();
+    stopping_ = false;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+  }
+
+  void run(int64_t chunks, const std::function<void(int64_t)>& job) {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job_ = &job;
+      chunks_ = chunks;
+      next_.store(0);
+      pending_ = int(workers_.size());
+      ++generation_;
+    }
+    cv_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [this] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void work() {
+    for (int64_t c; (c = next_.fetch_add(1)) < chunks_;) (*job_)(c);
+  }
+  void loop(int) {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return stopping_ || generation_ != seen; });
+        if (stopping_) return;
+        seen = generation_;
+      }
+      work();
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int64_t)>* job_ = nullptr;
+  int64_t chunks_ = 0;
+  std::atomic<int64_t> next_{0};
+  int pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+};
+
+int default_threads() {
+  if (const char* e = std::getenv("KILN_THREADS")) {
+    int n = std::atoi(e);
+    if (n > 0) return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+Pool& pool() {
+  static Pool p([] {
+    int n = default_threads();
+    openblas_set_num_threads(n);
+    return n;
+  }());
+  return p;
+}
+
+thread_local bool t_in_parallel = false;
+std::mutex g_run_mu;  // one parallel job at a time; other callers run serially
+
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n <= 0) n = default_threads();
+  pool().resize(n);
+  openblas_set_num_threads(n);
+}
+
+int num_threads() { return pool().size(); }
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  Pool& p = pool();
+  int64_t max_chunks = (n + grain - 1) / grain;
+  int64_t chunks = std::min<int64_t>(max_chunks, int64_t(p.size()) * 4);
+  if (chunks <= 1 || p.size() == 1 || t_in_parallel) {
+    fn(0, n);
+    return;
+  }
+  std::unique_lock<std::mutex> lk(g_run_mu, std::try_to_lock);
+  if (!lk.owns_lock()) {  // another thread (e.g. a server worker) holds the pool
+    fn(0, n);
+    return;
+  }
+  int64_t per = (n + chunks - 1) / chunks;
+  std::function<void(int64_t)> job = [&](int64_t c) {
+    int64_t b = c * per, e = std::min(n, b + per);
+    if (b >= e) return;
+    bool prev = t_in_parallel;
+    t_in_parallel = true;
+    fn(b, e);
+    t_in_parallel = prev;
+  };
+  p.run(chunks, job);
+}
+
+}  // namespace kiln

@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include "kiln/autograd/functions.h"
+#include "kiln/core/tensor.h"
+
+namespace kiln {
+namespace {
+
+TEST(Tensor, ViewsShareStorage) {
+  Tensor t = Tensor::from_vector<float>({0, 1, 2, 3, 4, 5}, {2, 3});
+  Tensor tr = t.transpose(0, 1);
+  EXPECT_EQ(tr.sizes(), (Shape{3, 2}));
+  EXPECT_FALSE(tr.is_contiguous());
+  EXPECT_EQ(tr.storage(), t.storage());
+  EXPECT_EQ(tr.contiguous().to_vector<float>(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  Tensor n = t.narrow(1, 1, 2);
+  EXPECT_EQ(n.to_vector<float>(), (std::vector<float>{1, 2, 4, 5}));
+  Tensor e = Tensor::from_vector<float>({1, 2}, {2, 1}).expand({2, 3});
+  EXPECT_EQ(e.stride(1), 0);
+  EXPECT_EQ(e.to_vector<float>(), (std::vector<float>{1, 1, 1, 2, 2, 2}));
+}
+
+TEST(Tensor, ReshapeErrorsNameShapes) {
+  Tensor t = Tensor::zeros({2, 3});
+  try {
+    t.reshape({4, 2});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[2, 3]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[4, 2]"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Tensor, DtypeRoundTrip) {
+  Tensor t = Tensor::from_vector<float>({1.0f, -2.5f, 3.140625f}, {3});
+  EXPECT_EQ(t.to(DType::BF16).to(DType::F32).to_vector<float>(),
+            (std::vector<float>{1.0f, -2.5f, 3.140625f}));
+  EXPECT_EQ(t.to(DType::F16).to(DType::F32).to_vector<float>(),
+            (std::vector<float>{1.0f, -2.5f, 3.140625f}));
+}
+
+TEST(Autograd, MatmulAddSum) {
+  Tensor a = Tensor::from_vector<double>({1, 2, 3, 4}, {2, 2});
+  Tensor b = Tensor::from_vector<double>({5, 6}, {2});
+  a.set_requires_grad(true);
+  b.set_requires_grad(true);
+  Tensor y = sum(add(matmul(a, a), b));
+  backward(y);
+  // d/da sum(a a) = 1 a^T + a^T 1 -> [[4+3, 4+7],[6+3,6+7]] computed row/col sums
+  EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{7, 11, 9, 13}));
+  EXPECT_EQ(b.grad().to_vector<double>(), (std::vector<double>{2, 2}));
+}
+
+}  // namespace
+}  // namespace kiln

@@ -1,0 +1,1 @@
+kiln_layer(kiln_eval eval kiln_infer)

@@ -1,0 +1,1 @@
+kiln_layer(kiln_io io kiln_ops nlohmann_json::nlohmann_json)

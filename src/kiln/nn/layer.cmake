@@ -1,0 +1,1 @@
+kiln_layer(kiln_nn nn kiln_autograd)

@@ -1,0 +1,1 @@
+kiln_layer(kiln_quant quant kiln_ops)

@@ -1,0 +1,1 @@
+kiln_layer(kiln_serve serve kiln_infer)

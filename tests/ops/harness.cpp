@@ -66,8 +66,8 @@ Diff compare(const Tensor& got, const Tensor& want, double rtol) {
   std::vector<double> g = got.to_vector<double>(), w = want.to_vector<double>();
   for (size_t i = 0; i < g.size(); ++i) {
     double e = std::isnan(g[i]) != std::isnan(w[i]) ? INFINITY
-               : std::isnan(g[i])                    ? 0.0
-                                                     : std::abs(g[i] - w[i]) - rtol * std::abs(w[i]);
+               : std::isnan(g[i])                   ? 0.0
+                                                    : std::abs(g[i] - w[i]) - rtol * std::abs(w[i]);
     if (e > d.worst || d.index < 0) d = {e, int64_t(i), g[i], w[i]};
   }
   return d;

@@ -24,9 +24,9 @@ struct RegisterOp {
 struct OpCase {
   std::string name, op;
   nlohmann::json params;
-  std::vector<Tensor> inputs;            // as PyTorch made them (f64 or integer)
-  std::vector<Tensor> outputs, cots;     // cots[i] undefined for non-float outputs
-  std::vector<Tensor> grads;             // undefined where no gradient is expected
+  std::vector<Tensor> inputs;         // as PyTorch made them (f64 or integer)
+  std::vector<Tensor> outputs, cots;  // cots[i] undefined for non-float outputs
+  std::vector<Tensor> grads;          // undefined where no gradient is expected
   std::vector<bool> grad;
   bool fd = true;
 };

@@ -86,19 +86,17 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor y = ops::binary(ops::BinaryOp::Pow, a, b);
   if (!needs_grad({a, b})) return y;
   bool ga = a.requires_grad(), gb = b.requires_grad();
-  return record("pow", {a, b}, y,
-                [a = a.detach(), b = b.detach(), y = y.detach(), ga, gb](const G& g) {
-                  // d/da a^b = b a^(b-1);  d/db a^b = a^b log a
-                  Tensor da, db;
-                  if (ga)
-                    da = reduce_to(ops::mul(g[0], ops::mul(b, ops::binary(ops::BinaryOp::Pow, a,
-                                                                          ops::shift(b, -1.0)))),
-                                   a);
-                  if (gb)
-                    db = reduce_to(
-                        ops::mul(g[0], ops::mul(y, ops::unary(ops::UnaryOp::Log, a))), b);
-                  return G{da, db};
-                });
+  return record(
+      "pow", {a, b}, y, [a = a.detach(), b = b.detach(), y = y.detach(), ga, gb](const G& g) {
+        // d/da a^b = b a^(b-1);  d/db a^b = a^b log a
+        Tensor da, db;
+        if (ga)
+          da = reduce_to(
+              ops::mul(g[0], ops::mul(b, ops::binary(ops::BinaryOp::Pow, a, ops::shift(b, -1.0)))),
+              a);
+        if (gb) db = reduce_to(ops::mul(g[0], ops::mul(y, ops::unary(ops::UnaryOp::Log, a))), b);
+        return G{da, db};
+      });
 }
 
 Tensor add_scalar(const Tensor& x, double s) {

@@ -35,14 +35,30 @@ Tensor pow(const Tensor& a, const Tensor& b);
 Tensor add_scalar(const Tensor& x, double s);
 Tensor mul_scalar(const Tensor& x, double s);
 Tensor pow_scalar(const Tensor& x, double p);
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator+(const Tensor& a, double s) { return add_scalar(a, s); }
-inline Tensor operator-(const Tensor& a, double s) { return add_scalar(a, -s); }
-inline Tensor operator*(const Tensor& a, double s) { return mul_scalar(a, s); }
-inline Tensor operator/(const Tensor& a, double s) { return mul_scalar(a, 1.0 / s); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+inline Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+inline Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+inline Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+inline Tensor operator+(const Tensor& a, double s) {
+  return add_scalar(a, s);
+}
+inline Tensor operator-(const Tensor& a, double s) {
+  return add_scalar(a, -s);
+}
+inline Tensor operator*(const Tensor& a, double s) {
+  return mul_scalar(a, s);
+}
+inline Tensor operator/(const Tensor& a, double s) {
+  return mul_scalar(a, 1.0 / s);
+}
 
 // ---- unary (unary.cpp)
 Tensor neg(const Tensor& x);
@@ -59,7 +75,8 @@ Tensor gelu_tanh(const Tensor& x);  // tanh approximation
 // cond is u8 (nonzero = take a); broadcasting applies to all three.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
-// Inverted dropout: zeroes with probability p and scales the rest by 1/(1-p); identity if !training.
+// Inverted dropout: zeroes with probability p and scales the rest by 1/(1-p); identity if
+// !training.
 Tensor dropout(const Tensor& x, double p, bool training, Generator& g = default_generator());
 
 // ---- reductions (reduce.cpp)
@@ -88,11 +105,11 @@ Tensor rope(const Tensor& x, const Tensor& cos, const Tensor& sin);
 
 struct AttentionOptions {
   bool causal = true;
-  double scale = 0;      // 0 means 1/sqrt(D)
-  int64_t window = 0;    // > 0: a query sees only the last `window` keys (itself included)
-  Tensor bias;           // optional additive bias broadcastable to [B, Hq, T, S] (e.g. ALiBi)
-  Tensor key_padding;    // optional u8 [B, S], nonzero = padding (masked out)
-  int64_t q_offset = -1; // absolute position of query 0; -1 means S - T (queries are the last T)
+  double scale = 0;       // 0 means 1/sqrt(D)
+  int64_t window = 0;     // > 0: a query sees only the last `window` keys (itself included)
+  Tensor bias;            // optional additive bias broadcastable to [B, Hq, T, S] (e.g. ALiBi)
+  Tensor key_padding;     // optional u8 [B, S], nonzero = padding (masked out)
+  int64_t q_offset = -1;  // absolute position of query 0; -1 means S - T (queries are the last T)
 };
 // q [B, Hq, T, D], k [B, Hkv, S, D], v [B, Hkv, S, Dv], Hq a multiple of Hkv -> [B, Hq, T, Dv].
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v,

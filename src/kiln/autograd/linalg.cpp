@@ -32,7 +32,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   Tensor y = ops::linear(x, w, bias);
   if (!needs_grad({x, w, bias})) return y;
-  bool gx = x.requires_grad(), gw = w.requires_grad(), gbias = bias.defined() && bias.requires_grad();
+  bool gx = x.requires_grad(), gw = w.requires_grad(),
+       gbias = bias.defined() && bias.requires_grad();
   return record("linear", {x, w, bias}, y,
                 [x = x.detach(), w = w.detach(), gx, gw, gbias](const G& g) {
                   Tensor g2 = g[0].reshape({-1, w.size(0)});

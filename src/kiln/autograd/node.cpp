@@ -12,8 +12,8 @@ std::vector<Tensor> Node::apply(const std::vector<Tensor>& grad_outputs) {
   KILN_CHECK(fn_, "node '", name_, "' ran backward twice");
   std::vector<Tensor> g = fn_(grad_outputs);
   fn_ = nullptr;  // frees saved tensors
-  KILN_CHECK(g.size() == next_.size(), "node '", name_, "' returned ", g.size(),
-             " gradients for ", next_.size(), " inputs");
+  KILN_CHECK(g.size() == next_.size(), "node '", name_, "' returned ", g.size(), " gradients for ",
+             next_.size(), " inputs");
   return g;
 }
 

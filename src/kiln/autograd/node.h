@@ -19,7 +19,7 @@ using BackwardFn = std::function<std::vector<Tensor>(const std::vector<Tensor>& 
 struct Edge {
   std::shared_ptr<Node> node;  // producer of the input, or null for a leaf
   int output_nr = 0;
-  Tensor leaf;                 // set for leaves that require grad
+  Tensor leaf;  // set for leaves that require grad
   bool needs_grad() const { return node || leaf.defined(); }
 };
 

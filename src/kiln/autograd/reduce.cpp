@@ -1,7 +1,7 @@
 // Differentiable reductions.
+#include "kiln/ops/reduce.h"
 #include "kiln/autograd/functions.h"
 #include "kiln/ops/binary.h"
-#include "kiln/ops/reduce.h"
 #include "kiln/ops/unary.h"
 
 namespace kiln {

@@ -38,14 +38,15 @@ void cpu_copy(const Tensor& dst, const Tensor& src) {
       const S* s0 = static_cast<const S*>(src.raw_data());
       auto is = loop.inner_strides();
       int64_t inner = loop.inner();
-      parallel_for(loop.outer_count(), std::max<int64_t>(1, 32768 / inner), [&](int64_t b, int64_t e) {
-        for (int64_t r = b; r < e; ++r) {
-          auto off = loop.offsets(r);
-          D* d = d0 + off[0];
-          const S* s = s0 + off[1];
-          for (int64_t i = 0; i < inner; ++i) d[i * is[0]] = convert<D>(s[i * is[1]]);
-        }
-      });
+      parallel_for(loop.outer_count(), std::max<int64_t>(1, 32768 / inner),
+                   [&](int64_t b, int64_t e) {
+                     for (int64_t r = b; r < e; ++r) {
+                       auto off = loop.offsets(r);
+                       D* d = d0 + off[0];
+                       const S* s = s0 + off[1];
+                       for (int64_t i = 0; i < inner; ++i) d[i * is[0]] = convert<D>(s[i * is[1]]);
+                     }
+                   });
     });
   });
 }

@@ -23,7 +23,8 @@ void append(std::ostringstream& os, const T& v, const Rest&... rest) {
   os << v;
   append(os, rest...);
 }
-[[noreturn]] void check_failed(const char* expr, const char* file, int line, const std::string& msg);
+[[noreturn]] void check_failed(const char* expr, const char* file, int line,
+                               const std::string& msg);
 }  // namespace detail
 
 // Builds a message from its arguments with operator<<.
@@ -40,13 +41,14 @@ std::string shape_str(const std::vector<int64_t>& shape);
 }  // namespace kiln
 
 // Throws kiln::Error with the streamed message when cond is false.
-#define KILN_REQUIRE(cond, ...)                                      \
-  do {                                                               \
-    if (!(cond)) throw ::kiln::Error(::kiln::str(__VA_ARGS__));      \
+#define KILN_REQUIRE(cond, ...)                                 \
+  do {                                                          \
+    if (!(cond)) throw ::kiln::Error(::kiln::str(__VA_ARGS__)); \
   } while (0)
 
 // Aborts: an internal invariant does not hold. Never for user input.
-#define KILN_CHECK(cond, ...)                                                                  \
-  do {                                                                                         \
-    if (!(cond)) ::kiln::detail::check_failed(#cond, __FILE__, __LINE__, ::kiln::str(__VA_ARGS__)); \
+#define KILN_CHECK(cond, ...)                                                            \
+  do {                                                                                   \
+    if (!(cond))                                                                         \
+      ::kiln::detail::check_failed(#cond, __FILE__, __LINE__, ::kiln::str(__VA_ARGS__)); \
   } while (0)

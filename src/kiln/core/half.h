@@ -53,7 +53,7 @@ struct f16 {
     uint32_t u = f32_bits(f);
     uint16_t sign = uint16_t((u >> 16) & 0x8000u);
     uint32_t a = u & 0x7fffffffu;
-    if (a > 0x7f800000u) return uint16_t(sign | 0x7e00u);  // NaN
+    if (a > 0x7f800000u) return uint16_t(sign | 0x7e00u);   // NaN
     if (a >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // overflow rounds to inf
     if (a < 0x38800000u) {                                  // subnormal or zero in f16
       // value * 2^24 rounded to nearest even integer gives the mantissa

@@ -61,14 +61,21 @@ Device Device::parse(const std::string& s) {
 
 Allocator& allocator_for(Device d) {
   Allocator* a = g_allocators[int(d.type)];
-  KILN_REQUIRE(a, "device ", d.str(), " is not available: kiln was built without CUDA (-DKILN_CUDA=ON)");
+  KILN_REQUIRE(a, "device ", d.str(),
+               " is not available: kiln was built without CUDA (-DKILN_CUDA=ON)");
   return *a;
 }
 
-void register_allocator(DeviceType t, Allocator* a) { g_allocators[int(t)] = a; }
+void register_allocator(DeviceType t, Allocator* a) {
+  g_allocators[int(t)] = a;
+}
 
-MemoryStats memory_stats(DeviceType t) { return {g_current[int(t)].load(), g_peak[int(t)].load()}; }
-void reset_peak_memory(DeviceType t) { g_peak[int(t)] = g_current[int(t)].load(); }
+MemoryStats memory_stats(DeviceType t) {
+  return {g_current[int(t)].load(), g_peak[int(t)].load()};
+}
+void reset_peak_memory(DeviceType t) {
+  g_peak[int(t)] = g_current[int(t)].load();
+}
 
 Storage::Storage(size_t nbytes, Device d, bool zero) : nbytes_(nbytes), device_(d) {
   Allocator& a = allocator_for(d);

@@ -1,6 +1,7 @@
 #pragma once
-// Storage: a reference-counted block of bytes on a device. It either owns its memory (taken from the
-// device's Allocator, 64-byte aligned) or borrows it (a memory-mapped file), keeping the owner alive.
+// Storage: a reference-counted block of bytes on a device. It either owns its memory (taken from
+// the device's Allocator, 64-byte aligned) or borrows it (a memory-mapped file), keeping the owner
+// alive.
 #include <cstddef>
 #include <functional>
 #include <memory>

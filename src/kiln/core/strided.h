@@ -10,15 +10,14 @@ namespace kiln {
 
 template <size_t N>
 struct StridedLoop {
-  std::vector<int64_t> sizes;                  // merged sizes, innermost last
-  std::array<std::vector<int64_t>, N> strides; // merged strides per operand
+  std::vector<int64_t> sizes;                   // merged sizes, innermost last
+  std::array<std::vector<int64_t>, N> strides;  // merged strides per operand
 
   StridedLoop(const std::vector<int64_t>& shape, const std::array<std::vector<int64_t>, N>& st) {
     for (size_t d = 0; d < shape.size(); ++d) {
       if (shape[d] == 1) continue;
       bool merge = !sizes.empty();
-      for (size_t k = 0; k < N && merge; ++k)
-        merge = strides[k].back() == st[k][d] * shape[d];
+      for (size_t k = 0; k < N && merge; ++k) merge = strides[k].back() == st[k][d] * shape[d];
       if (merge) {
         sizes.back() *= shape[d];
         for (size_t k = 0; k < N; ++k) strides[k].back() = st[k][d];

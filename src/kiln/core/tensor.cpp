@@ -168,7 +168,8 @@ Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
   d = wrap_dim(d);
   KILN_REQUIRE(start >= 0 && length >= 0 && start + length <= sizes()[d], "narrow: range [", start,
-               ", ", start + length, ") is outside dimension ", d, " of shape ", shape_str(sizes()));
+               ", ", start + length, ") is outside dimension ", d, " of shape ",
+               shape_str(sizes()));
   Shape s = sizes();
   s[d] = length;
   return as_strided(s, strides(), offset() + start * strides()[d]);
@@ -236,7 +237,9 @@ Tensor Tensor::flatten(int64_t start, int64_t end) const {
 
 // ---------------------------------------------------------------- copies
 
-Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+Tensor Tensor::contiguous() const {
+  return is_contiguous() ? *this : clone();
+}
 
 Tensor Tensor::clone() const {
   Tensor out = empty(sizes(), dtype(), device());
@@ -266,7 +269,9 @@ void Tensor::copy_(const Tensor& src) const {
   copy_tensor(*this, s);
 }
 
-void Tensor::fill_(double value) const { fill_tensor(*this, value); }
+void Tensor::fill_(double value) const {
+  fill_tensor(*this, value);
+}
 
 Tensor Tensor::detach() const {
   return Tensor(make_impl(storage(), offset(), sizes(), strides(), dtype()));

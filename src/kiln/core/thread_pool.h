@@ -7,7 +7,8 @@
 
 namespace kiln {
 
-// Sets the thread count for kiln and OpenBLAS. n <= 0 means: KILN_THREADS, else all hardware threads.
+// Sets the thread count for kiln and OpenBLAS. n <= 0 means: KILN_THREADS, else all hardware
+// threads.
 void set_num_threads(int n);
 int num_threads();
 

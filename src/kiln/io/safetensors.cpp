@@ -9,9 +9,9 @@ using json = nlohmann::json;
 
 DType safetensors_dtype(const std::string& n) {
   static const std::map<std::string, DType> m = {
-      {"F32", DType::F32}, {"F64", DType::F64}, {"BF16", DType::BF16}, {"F16", DType::F16},
-      {"I32", DType::I32}, {"I64", DType::I64}, {"U8", DType::U8},     {"I8", DType::I8},
-      {"BOOL", DType::U8}};
+      {"F32", DType::F32}, {"F64", DType::F64}, {"BF16", DType::BF16},
+      {"F16", DType::F16}, {"I32", DType::I32}, {"I64", DType::I64},
+      {"U8", DType::U8},   {"I8", DType::I8},   {"BOOL", DType::U8}};
   auto it = m.find(n);
   KILN_REQUIRE(it != m.end(), "unsupported safetensors dtype '", n,
                "' (expected F32, F64, BF16, F16, I32, I64, U8, I8 or BOOL)");
@@ -20,15 +20,24 @@ DType safetensors_dtype(const std::string& n) {
 
 const char* safetensors_dtype_name(DType dt) {
   switch (dt) {
-    case DType::F32: return "F32";
-    case DType::F64: return "F64";
-    case DType::BF16: return "BF16";
-    case DType::F16: return "F16";
-    case DType::I32: return "I32";
-    case DType::I64: return "I64";
-    case DType::U8: return "U8";
-    case DType::I8: return "I8";
-    default: break;
+    case DType::F32:
+      return "F32";
+    case DType::F64:
+      return "F64";
+    case DType::BF16:
+      return "BF16";
+    case DType::F16:
+      return "F16";
+    case DType::I32:
+      return "I32";
+    case DType::I64:
+      return "I64";
+    case DType::U8:
+      return "U8";
+    case DType::I8:
+      return "I8";
+    default:
+      break;
   }
   throw Error(str("safetensors cannot store dtype ", dtype_name(dt)));
 }
@@ -82,9 +91,9 @@ void SafetensorsFile::parse(const uint8_t* data, size_t size) {
                  " is missing or not a string");
     KILN_REQUIRE(v.contains("shape") && v["shape"].is_array(), where("shape"),
                  " is missing or not an array");
-    KILN_REQUIRE(v.contains("data_offsets") && v["data_offsets"].is_array() &&
-                     v["data_offsets"].size() == 2,
-                 where("data_offsets"), " must be an array of two offsets");
+    KILN_REQUIRE(
+        v.contains("data_offsets") && v["data_offsets"].is_array() && v["data_offsets"].size() == 2,
+        where("data_offsets"), " must be an array of two offsets");
     Entry e;
     try {
       e.dtype = safetensors_dtype(v["dtype"].get<std::string>());
@@ -121,8 +130,12 @@ const SafetensorsFile::Entry& SafetensorsFile::entry(const std::string& name) co
   return it->second;
 }
 
-Shape SafetensorsFile::shape(const std::string& name) const { return entry(name).shape; }
-DType SafetensorsFile::dtype(const std::string& name) const { return entry(name).dtype; }
+Shape SafetensorsFile::shape(const std::string& name) const {
+  return entry(name).shape;
+}
+DType SafetensorsFile::dtype(const std::string& name) const {
+  return entry(name).dtype;
+}
 
 Tensor SafetensorsFile::get(const std::string& name) const {
   const Entry& e = entry(name);
@@ -158,7 +171,8 @@ void save_safetensors(const std::string& path,
   hs.append((8 - hs.size() % 8) % 8, ' ');  // pad so the data section starts 8-byte aligned
   write_atomically(path, [&](std::FILE* f) {
     uint64_t len = hs.size();
-    bool ok = std::fwrite(&len, 8, 1, f) == 1 && std::fwrite(hs.data(), 1, hs.size(), f) == hs.size();
+    bool ok =
+        std::fwrite(&len, 8, 1, f) == 1 && std::fwrite(hs.data(), 1, hs.size(), f) == hs.size();
     for (const Tensor& t : host)
       ok = ok && (t.nbytes() == 0 || std::fwrite(t.raw_data(), 1, t.nbytes(), f) == t.nbytes());
     KILN_REQUIRE(ok, "cannot write '", path, "'");

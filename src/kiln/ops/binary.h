@@ -10,10 +10,18 @@ enum class BinaryOp { Add, Sub, Mul, Div, Maximum, Minimum, Pow };
 const char* binary_op_name(BinaryOp op);
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
-inline Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
-inline Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
-inline Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
-inline Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
+inline Tensor add(const Tensor& a, const Tensor& b) {
+  return binary(BinaryOp::Add, a, b);
+}
+inline Tensor sub(const Tensor& a, const Tensor& b) {
+  return binary(BinaryOp::Sub, a, b);
+}
+inline Tensor mul(const Tensor& a, const Tensor& b) {
+  return binary(BinaryOp::Mul, a, b);
+}
+inline Tensor div(const Tensor& a, const Tensor& b) {
+  return binary(BinaryOp::Div, a, b);
+}
 // out += b in place (b broadcast to out's shape); used for gradient accumulation.
 void add_(const Tensor& out, const Tensor& b);
 

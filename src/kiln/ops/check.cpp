@@ -12,8 +12,8 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
 }
 
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
-  KILN_REQUIRE(a.dtype() == b.dtype(), op, ": dtypes differ (", dtype_name(a.dtype()), " with shape ",
-               shape_str(a.sizes()), " and ", dtype_name(b.dtype()), " with shape ",
+  KILN_REQUIRE(a.dtype() == b.dtype(), op, ": dtypes differ (", dtype_name(a.dtype()),
+               " with shape ", shape_str(a.sizes()), " and ", dtype_name(b.dtype()), " with shape ",
                shape_str(b.sizes()), ")");
 }
 

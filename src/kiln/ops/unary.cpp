@@ -8,9 +8,9 @@ Kernel<UnaryFn> unary_kernel{"unary", &cpu::unary};
 Kernel<UnaryBackwardFn> unary_backward_kernel{"unary_backward", &cpu::unary_backward};
 
 const char* unary_op_name(UnaryOp op) {
-  static const char* names[] = {"neg",     "exp",  "log",  "sqrt", "rsqrt",     "tanh",
-                                "sigmoid", "relu", "silu", "gelu", "gelu_tanh", "abs",
-                                "scale",   "shift", "pow_scalar"};
+  static const char* names[] = {"neg",       "exp",     "log",   "sqrt",  "rsqrt",
+                                "tanh",      "sigmoid", "relu",  "silu",  "gelu",
+                                "gelu_tanh", "abs",     "scale", "shift", "pow_scalar"};
   return names[int(op)];
 }
 

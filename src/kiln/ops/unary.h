@@ -7,7 +7,18 @@
 namespace kiln::ops {
 
 enum class UnaryOp {
-  Neg, Exp, Log, Sqrt, Rsqrt, Tanh, Sigmoid, Relu, Silu, Gelu, GeluTanh, Abs,
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Rsqrt,
+  Tanh,
+  Sigmoid,
+  Relu,
+  Silu,
+  Gelu,
+  GeluTanh,
+  Abs,
   Scale,     // x * p
   Shift,     // x + p
   PowScalar  // x ^ p
@@ -16,9 +27,15 @@ const char* unary_op_name(UnaryOp op);
 
 Tensor unary(UnaryOp op, const Tensor& x, double p = 0);
 Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& dy, double p = 0);
-inline Tensor scale(const Tensor& x, double s) { return unary(UnaryOp::Scale, x, s); }
-inline Tensor shift(const Tensor& x, double s) { return unary(UnaryOp::Shift, x, s); }
-inline Tensor pow_scalar(const Tensor& x, double p) { return unary(UnaryOp::PowScalar, x, p); }
+inline Tensor scale(const Tensor& x, double s) {
+  return unary(UnaryOp::Scale, x, s);
+}
+inline Tensor shift(const Tensor& x, double s) {
+  return unary(UnaryOp::Shift, x, s);
+}
+inline Tensor pow_scalar(const Tensor& x, double p) {
+  return unary(UnaryOp::PowScalar, x, p);
+}
 
 using UnaryFn = void (*)(UnaryOp op, double p, const Tensor& x, const Tensor& out);
 using UnaryBackwardFn = void (*)(UnaryOp op, double p, const Tensor& x, const Tensor& y,

@@ -22,7 +22,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_device("where", cond, a);
   check_same_device("where", a, b);
   check_same_dtype("where", a, b);
-  Shape s = broadcast_shapes(broadcast_shapes(cond.sizes(), a.sizes(), "where"), b.sizes(), "where");
+  Shape s =
+      broadcast_shapes(broadcast_shapes(cond.sizes(), a.sizes(), "where"), b.sizes(), "where");
   Tensor out = Tensor::empty(s, a.dtype(), a.device());
   where_kernel.get(a.device())(cond.expand(s), a.expand(s), b.expand(s), out);
   return out;

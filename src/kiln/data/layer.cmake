@@ -1,2 +1,1 @@
-find_package(yaml-cpp REQUIRED)
-kiln_layer(kiln_data data kiln_tokenizer kiln_core)
+kiln_layer(kiln_data data kiln_io nlohmann_json::nlohmann_json)

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include "kiln/autograd/functions.h"
+
 #include "kiln/core/tensor.h"
+#include "kiln/core/thread_pool.h"
 
 namespace kiln {
 namespace {
@@ -51,5 +54,26 @@ TEST(Autograd, MatmulAddSum) {
   EXPECT_EQ(b.grad().to_vector<double>(), (std::vector<double>{2, 2}));
 }
 
+}  // namespace
+}  // namespace kiln
+
+namespace kiln {
+namespace {
+TEST(ThreadPool, ExceptionsReachTheCaller) {
+  set_num_threads(2);
+  EXPECT_THROW(parallel_for(1000, 1,
+                            [](int64_t b, int64_t e) {
+                              for (int64_t i = b; i < e; ++i)
+                                if (i == 777) throw Error("bad row 777");
+                            }),
+               Error);
+  int64_t total = 0;
+  std::mutex mu;
+  parallel_for(1000, 1, [&](int64_t b, int64_t e) {
+    std::lock_guard<std::mutex> g(mu);
+    total += e - b;
+  });
+  EXPECT_EQ(total, 1000);  // the pool still works afterwards
+}
 }  // namespace
 }  // namespace kiln

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -132,15 +133,25 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
     return;
   }
   int64_t per = (n + chunks - 1) / chunks;
+  // The first exception thrown by any chunk is rethrown here, on the caller's thread; a worker
+  // must never let one escape (that would terminate the process).
+  std::exception_ptr error;
+  std::mutex error_mu;
   std::function<void(int64_t)> job = [&](int64_t c) {
     int64_t b = c * per, e = std::min(n, b + per);
     if (b >= e) return;
     bool prev = t_in_parallel;
     t_in_parallel = true;
-    fn(b, e);
+    try {
+      fn(b, e);
+    } catch (...) {
+      std::lock_guard<std::mutex> g(error_mu);
+      if (!error) error = std::current_exception();
+    }
     t_in_parallel = prev;
   };
   p.run(chunks, job);
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace kiln

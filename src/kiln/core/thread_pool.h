@@ -13,7 +13,8 @@ void set_num_threads(int n);
 int num_threads();
 
 // Runs fn(begin, end) over [0, n) split into chunks of at least `grain` items, in parallel.
-// Calls from inside a parallel region run serially.
+// Calls from inside a parallel region run serially. An exception thrown by fn in any chunk is
+// rethrown to the caller once all chunks have finished.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace kiln

@@ -77,3 +77,17 @@ TEST(ThreadPool, ExceptionsReachTheCaller) {
 }
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+TEST(Tensor, EmptyTensorsCopyAndConvert) {
+  Tensor t = Tensor::zeros({2, 0, 3});
+  EXPECT_TRUE(t.is_contiguous());
+  EXPECT_EQ(t.clone().sizes(), (Shape{2, 0, 3}));
+  EXPECT_EQ(t.to(DType::BF16).numel(), 0);
+  EXPECT_EQ(t.transpose(0, 2).contiguous().sizes(), (Shape{3, 0, 2}));
+  Tensor full = Tensor::full({0, 4}, 1.0);
+  EXPECT_EQ(full.numel(), 0);
+}
+}  // namespace
+}  // namespace kiln

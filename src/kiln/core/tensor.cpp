@@ -84,6 +84,7 @@ int64_t Tensor::wrap_dim(int64_t d) const {
 }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no element to be out of place
   int64_t expect = 1;
   for (int64_t d = dim() - 1; d >= 0; --d) {
     if (sizes()[d] == 1) continue;

@@ -91,3 +91,22 @@ TEST(Tensor, EmptyTensorsCopyAndConvert) {
 }
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+TEST(Storage, LargeBlocksAreReusedAndTracked) {
+  size_t before = memory_stats(DeviceType::CPU).current;
+  void* first;
+  {
+    Tensor a = Tensor::full({1 << 20}, 3.0);  // 4 MiB: a cached size class
+    first = a.raw_data();
+    EXPECT_EQ(memory_stats(DeviceType::CPU).current, before + (size_t(4) << 20));
+  }
+  EXPECT_EQ(memory_stats(DeviceType::CPU).current, before);
+  Tensor b = Tensor::zeros({1 << 20});
+  EXPECT_EQ(b.raw_data(), first);             // the freed block came back
+  EXPECT_EQ(b.to_vector<float>()[12345], 0);  // and zeros() still zeroes it
+  release_cached_memory();
+}
+}  // namespace
+}  // namespace kiln

@@ -1,8 +1,13 @@
 #include "kiln/core/storage.h"
 
+#include <sys/mman.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <map>
+#include <mutex>
 #include <new>
 
 #include "kiln/core/error.h"
@@ -21,21 +26,83 @@ void track_alloc(DeviceType t, size_t n) {
   }
 }
 
+// Large blocks (>= 1 MiB) come from mmap in 2 MiB multiples with transparent huge pages asked
+// for, and go back to a small cache when freed: a training step allocates the same sizes every
+// step, and a fresh mapping would page-fault (and zero) every byte again each time. Small blocks
+// use the C allocator.
 class CpuAllocator final : public Allocator {
  public:
+  static constexpr size_t kLarge = size_t(1) << 20, kPage = size_t(2) << 20;
+
   void* allocate(size_t nbytes) override {
-    size_t rounded = (nbytes + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, rounded ? rounded : 64);
-    if (!p) throw Error(str("out of host memory allocating ", nbytes, " bytes"));
+    if (nbytes < kLarge) {
+      size_t rounded = (nbytes + 63) / 64 * 64;
+      void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+      if (!p) throw Error(str("out of host memory allocating ", nbytes, " bytes"));
+      return p;
+    }
+    size_t size = round_up(nbytes);
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      auto it = cache_.find(size);
+      if (it != cache_.end()) {
+        void* p = it->second;
+        cache_.erase(it);
+        cached_ -= size;
+        return p;
+      }
+    }
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      release_cache();  // the cache may be what stands in the way
+      p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    }
+    if (p == MAP_FAILED) throw Error(str("out of host memory allocating ", nbytes, " bytes"));
+    ::madvise(p, size, MADV_HUGEPAGE);
     return p;
   }
-  void deallocate(void* p, size_t) override { std::free(p); }
+
+  void deallocate(void* p, size_t nbytes) override {
+    if (nbytes < kLarge) {
+      std::free(p);
+      return;
+    }
+    size_t size = round_up(nbytes);
+    std::lock_guard<std::mutex> g(mu_);
+    while (cached_ + size > kCacheCap && !cache_.empty()) {  // evict the largest first
+      auto last = std::prev(cache_.end());
+      ::munmap(last->second, last->first);
+      cached_ -= last->first;
+      cache_.erase(last);
+    }
+    if (size <= kCacheCap) {
+      cache_.emplace(size, p);
+      cached_ += size;
+    } else {
+      ::munmap(p, size);
+    }
+  }
+
   void copy(void* dst, Device, const void* src, Device, size_t n) override {
     if (n) std::memcpy(dst, src, n);
   }
   void memset_zero(void* p, size_t n) override {
     if (n) std::memset(p, 0, n);
   }
+
+  void release_cache() {
+    std::lock_guard<std::mutex> g(mu_);
+    for (auto& [size, p] : cache_) ::munmap(p, size);
+    cache_.clear();
+    cached_ = 0;
+  }
+
+ private:
+  static constexpr size_t kCacheCap = size_t(1) << 30;  // at most 1 GiB held back
+  static size_t round_up(size_t n) { return (n + kPage - 1) / kPage * kPage; }
+  std::mutex mu_;
+  std::multimap<size_t, void*> cache_;
+  size_t cached_ = 0;
 };
 
 CpuAllocator g_cpu;
@@ -68,6 +135,10 @@ Allocator& allocator_for(Device d) {
 
 void register_allocator(DeviceType t, Allocator* a) {
   g_allocators[int(t)] = a;
+}
+
+void release_cached_memory() {
+  g_cpu.release_cache();
 }
 
 MemoryStats memory_stats(DeviceType t) {

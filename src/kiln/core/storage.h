@@ -29,7 +29,9 @@ struct MemoryStats {
   size_t current = 0;
   size_t peak = 0;
 };
-MemoryStats memory_stats(DeviceType t);
+MemoryStats memory_stats(DeviceType t);  // bytes in live tensors (cached blocks excluded)
+// Returns the host allocator's cached large blocks to the system.
+void release_cached_memory();
 void reset_peak_memory(DeviceType t);
 
 class Storage {

@@ -94,8 +94,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias = Tensor());
 Tensor concat(const std::vector<Tensor>& xs, int64_t dim);
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim);
 
+// ---- embedding lookup (embedding.cpp); ids i32/i64 of any shape, each in [0, V)
+Tensor embedding(const Tensor& weight, const Tensor& ids);
+
 // ---- model ops with fused backward (nn_ops.cpp)
-Tensor embedding(const Tensor& weight, const Tensor& ids);  // ids i32/i64, any shape
+// Norms over the last dim; an undefined weight (or bias) means none.
 Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps);
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
 Tensor swiglu(const Tensor& gate, const Tensor& up);  // silu(gate) * up
@@ -112,6 +115,7 @@ struct AttentionOptions {
   int64_t q_offset = -1;  // absolute position of query 0; -1 means S - T (queries are the last T)
 };
 // q [B, Hq, T, D], k [B, Hkv, S, D], v [B, Hkv, S, Dv], Hq a multiple of Hkv -> [B, Hq, T, Dv].
+// A query that every key is masked from outputs zeros. bias and key_padding get no gradient.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v,
                  const AttentionOptions& opt = {});
 
@@ -120,7 +124,8 @@ struct CrossEntropyOptions {
   double label_smoothing = 0;
   double z_loss = 0;  // adds z_loss * mean(logsumexp^2)
 };
-// logits [N, V], targets [N] (i32/i64) -> scalar mean loss over non-ignored targets.
+// logits [N, V], targets [N] (i32/i64) -> scalar mean loss over non-ignored targets. With every
+// target ignored the loss is 0 and so is its gradient (torch gives NaN).
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
                      const CrossEntropyOptions& opt = {});
 

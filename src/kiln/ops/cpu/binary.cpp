@@ -54,21 +54,27 @@ void run(const Tensor& a, const Tensor& b, const Tensor& out) {
 template <class T>
 void run_op(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   switch (op) {
-    case BinaryOp::Add: return run<BinaryOp::Add, T>(a, b, out);
-    case BinaryOp::Sub: return run<BinaryOp::Sub, T>(a, b, out);
-    case BinaryOp::Mul: return run<BinaryOp::Mul, T>(a, b, out);
-    case BinaryOp::Div: return run<BinaryOp::Div, T>(a, b, out);
-    case BinaryOp::Maximum: return run<BinaryOp::Maximum, T>(a, b, out);
-    case BinaryOp::Minimum: return run<BinaryOp::Minimum, T>(a, b, out);
-    case BinaryOp::Pow: return run<BinaryOp::Pow, T>(a, b, out);
+    case BinaryOp::Add:
+      return run<BinaryOp::Add, T>(a, b, out);
+    case BinaryOp::Sub:
+      return run<BinaryOp::Sub, T>(a, b, out);
+    case BinaryOp::Mul:
+      return run<BinaryOp::Mul, T>(a, b, out);
+    case BinaryOp::Div:
+      return run<BinaryOp::Div, T>(a, b, out);
+    case BinaryOp::Maximum:
+      return run<BinaryOp::Maximum, T>(a, b, out);
+    case BinaryOp::Minimum:
+      return run<BinaryOp::Minimum, T>(a, b, out);
+    case BinaryOp::Pow:
+      return run<BinaryOp::Pow, T>(a, b, out);
   }
 }
 
 }  // namespace
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
-  visit_float(out.dtype(), binary_op_name(op),
-              [&](auto v) { run_op<decltype(v)>(op, a, b, out); });
+  visit_float(out.dtype(), binary_op_name(op), [&](auto v) { run_op<decltype(v)>(op, a, b, out); });
 }
 
 }  // namespace kiln::ops::cpu

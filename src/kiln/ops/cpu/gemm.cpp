@@ -37,11 +37,11 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha,
       continue;
     }
     if constexpr (std::is_same_v<T, float>)
-      cblas_sgemm(CblasRowMajor, la.trans, lb.trans, M, N, K, alpha, ai, la.ld, bi, lb.ld, beta,
-                  oi, N);
+      cblas_sgemm(CblasRowMajor, la.trans, lb.trans, M, N, K, alpha, ai, la.ld, bi, lb.ld, beta, oi,
+                  N);
     else
-      cblas_dgemm(CblasRowMajor, la.trans, lb.trans, M, N, K, alpha, ai, la.ld, bi, lb.ld, beta,
-                  oi, N);
+      cblas_dgemm(CblasRowMajor, la.trans, lb.trans, M, N, K, alpha, ai, la.ld, bi, lb.ld, beta, oi,
+                  N);
   }
 }
 
@@ -49,8 +49,10 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha,
 
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha, float beta) {
   switch (out.dtype()) {
-    case DType::F32: return blas_gemm<float>(a, b, out, alpha, beta);
-    case DType::F64: return blas_gemm<double>(a, b, out, alpha, beta);
+    case DType::F32:
+      return blas_gemm<float>(a, b, out, alpha, beta);
+    case DType::F64:
+      return blas_gemm<double>(a, b, out, alpha, beta);
     case DType::BF16:
     case DType::F16: {
       // Widen, multiply in f32, round once.

@@ -10,7 +10,9 @@ namespace kiln::ops::cpu {
 namespace {
 
 template <class A>
-inline A sigm(A x) { return A(1) / (A(1) + std::exp(-x)); }
+inline A sigm(A x) {
+  return A(1) / (A(1) + std::exp(-x));
+}
 
 template <UnaryOp OP, class A>
 inline A fwd(A x, A p) {
@@ -95,12 +97,15 @@ void run_bwd(double p, const Tensor& x, const Tensor& y, const Tensor& dy, const
 template <class F>
 void by_op(UnaryOp op, F&& f) {
 #define KILN_UNARY_CASE(name) \
-  case UnaryOp::name: return f(std::integral_constant<UnaryOp, UnaryOp::name>{});
+  case UnaryOp::name:         \
+    return f(std::integral_constant<UnaryOp, UnaryOp::name>{});
   switch (op) {
-    KILN_UNARY_CASE(Neg) KILN_UNARY_CASE(Exp) KILN_UNARY_CASE(Log) KILN_UNARY_CASE(Sqrt)
-    KILN_UNARY_CASE(Rsqrt) KILN_UNARY_CASE(Tanh) KILN_UNARY_CASE(Sigmoid) KILN_UNARY_CASE(Relu)
-    KILN_UNARY_CASE(Silu) KILN_UNARY_CASE(Gelu) KILN_UNARY_CASE(GeluTanh) KILN_UNARY_CASE(Abs)
-    KILN_UNARY_CASE(Scale) KILN_UNARY_CASE(Shift) KILN_UNARY_CASE(PowScalar)
+    KILN_UNARY_CASE(Neg)
+    KILN_UNARY_CASE(Exp)
+    KILN_UNARY_CASE(Log) KILN_UNARY_CASE(Sqrt) KILN_UNARY_CASE(Rsqrt) KILN_UNARY_CASE(Tanh)
+        KILN_UNARY_CASE(Sigmoid) KILN_UNARY_CASE(Relu) KILN_UNARY_CASE(Silu) KILN_UNARY_CASE(Gelu)
+            KILN_UNARY_CASE(GeluTanh) KILN_UNARY_CASE(Abs) KILN_UNARY_CASE(Scale)
+                KILN_UNARY_CASE(Shift) KILN_UNARY_CASE(PowScalar)
   }
 #undef KILN_UNARY_CASE
 }

@@ -1,6 +1,6 @@
+#include "kiln/ops/where.h"
 #include "kiln/core/dispatch.h"
 #include "kiln/core/strided.h"
-#include "kiln/ops/where.h"
 
 namespace kiln::ops::cpu {
 
@@ -21,12 +21,24 @@ void compare(CompareOp op, const Tensor& a, const Tensor& b, const Tensor& out) 
         A p = A(x[i * st[1]]), q = A(y[i * st[2]]);
         bool c = false;
         switch (op) {
-          case CompareOp::Eq: c = p == q; break;
-          case CompareOp::Ne: c = p != q; break;
-          case CompareOp::Lt: c = p < q; break;
-          case CompareOp::Le: c = p <= q; break;
-          case CompareOp::Gt: c = p > q; break;
-          case CompareOp::Ge: c = p >= q; break;
+          case CompareOp::Eq:
+            c = p == q;
+            break;
+          case CompareOp::Ne:
+            c = p != q;
+            break;
+          case CompareOp::Lt:
+            c = p < q;
+            break;
+          case CompareOp::Le:
+            c = p <= q;
+            break;
+          case CompareOp::Gt:
+            c = p > q;
+            break;
+          case CompareOp::Ge:
+            c = p >= q;
+            break;
         }
         o[i * st[0]] = c;
       }

@@ -29,13 +29,30 @@ def fwd_bwd(fn):
     return run
 
 
-def attn(b, h, hkv, s, d, causal=True, backward=False):
-    q, k, v = t(b, h, s, d, grad=backward), t(b, hkv, s, d, grad=backward), t(b, hkv, s, d, grad=backward)
+def attn(b, h, s, d, backward=False):
+    """Causal attention as PyTorch 1.13 users write it (it has no scaled_dot_product_attention)."""
+    q, k, v = t(b, h, s, d, grad=backward), t(b, h, s, d, grad=backward), t(b, h, s, d, grad=backward)
+    mask = torch.full((s, s), float("-inf")).triu(1)
     def f():
-        kk = k.repeat_interleave(h // hkv, 1) if h != hkv else k
-        vv = v.repeat_interleave(h // hkv, 1) if h != hkv else v
-        return F.scaled_dot_product_attention(q, kk, vv, is_causal=causal)
+        return torch.softmax(q @ k.transpose(-1, -2) * d ** -0.5 + mask, -1) @ v
     return fwd_bwd(f) if backward else f
+
+
+def softmax_fwd_bwd(log):
+    x, dy = t(4096, 1024, grad=True), torch.randn(4096, 1024)
+    fn = torch.log_softmax if log else torch.softmax
+    return lambda: fn(x, -1).backward(dy)
+
+
+def embedding(backward=False):
+    # Zipf-like ids as bench_rows.cpp draws them: a few rows are hit often.
+    ranks = torch.arange(1, 32001, dtype=torch.float64)
+    ids = torch.multinomial(1.0 / ranks, 8192, replacement=True)
+    w = t(32000, 1024, grad=backward)
+    if not backward:
+        return lambda: F.embedding(ids, w)
+    gy = torch.randn(8192, 1024)
+    return lambda: torch.ops.aten.embedding_dense_backward(gy, ids, 32000, -1, False)
 
 
 def ce(n, v, backward=False):
@@ -68,9 +85,16 @@ def torch_cases():
         "log_softmax/4096x1024": lambda: torch.log_softmax(sm, -1),
         "rms_norm/4096x1024": rms(4096, 1024),
         "rms_norm_fwd_bwd/4096x1024": rms(4096, 1024, backward=True),
-        "attention/B1H8T512D64": attn(1, 8, 8, 512, 64),
-        "attention/B1H8T2048D64": attn(1, 8, 8, 2048, 64),
-        "attention_fwd_bwd/B1H8T512D64": attn(1, 8, 8, 512, 64, backward=True),
+        "softmax_dim0/4096x1024": lambda: torch.softmax(sm, 0),
+        "softmax_fwd_bwd/4096x1024": softmax_fwd_bwd(False),
+        "log_softmax_fwd_bwd/4096x1024": softmax_fwd_bwd(True),
+        "embedding/32000x1024_n8192": embedding(),
+        "embedding_backward/32000x1024_n8192": embedding(backward=True),
+        "attention/B1H8T512D64": attn(1, 8, 512, 64),
+        "attention/B1H8T2048D64": attn(1, 8, 2048, 64),
+        "attention/B1H8T2048D128": attn(1, 8, 2048, 128),
+        "attention_fwd_bwd/B1H8T512D64": attn(1, 8, 512, 64, backward=True),
+        "attention_fwd_bwd/B1H8T2048D64": attn(1, 8, 2048, 64, backward=True),
         "cross_entropy/2048x50257": ce(2048, 50257),
         "cross_entropy_fwd_bwd/2048x50257": ce(2048, 50257, backward=True),
     }
@@ -105,6 +129,11 @@ def main():
         for b in json.loads(out)["benchmarks"]:
             if b.get("aggregate_name") == "median":
                 name = b["run_name"].split("/real_time")[0]
+                m = re.search(r"/threads:(\d+)", name)
+                if m:  # benchmarks that sweep threads: keep the run at --threads
+                    if int(m.group(1)) != args.threads:
+                        continue
+                    name = name[:m.start()] + name[m.end():]
                 kiln[name] = b["real_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
     cases = torch_cases()
     print(f"| op | kiln ms | torch {torch.__version__} ms | torch/kiln |")

@@ -1,0 +1,61 @@
+#include "kiln/nn/attention.h"
+
+#include "kiln/autograd/functions.h"
+
+namespace kiln::nn {
+
+Attention::Attention(const AttentionConfig& c, int64_t layer_index, DType dt)
+    : c_(c), layer_(layer_index) {
+  KILN_REQUIRE(c.heads > 0 && c.kv_heads > 0 && c.heads % c.kv_heads == 0,
+               "attention: num_attention_heads ", c.heads, " must be a positive multiple of ",
+               "num_key_value_heads ", c.kv_heads);
+  KILN_REQUIRE(c.head_dim > 0, "attention: head_dim ", c.head_dim, ", expected > 0");
+  int64_t q_out = c.heads * c.head_dim * (c.output_gate ? 2 : 1);
+  int64_t kv_out = c.kv_heads * c.head_dim;
+  q_proj = register_module("q_proj", std::make_unique<Linear>(c.hidden, q_out, c.qkv_bias, dt));
+  k_proj = register_module("k_proj", std::make_unique<Linear>(c.hidden, kv_out, c.qkv_bias, dt));
+  v_proj = register_module("v_proj", std::make_unique<Linear>(c.hidden, kv_out, c.qkv_bias, dt));
+  o_proj = register_module("o_proj",
+                           std::make_unique<Linear>(c.heads * c.head_dim, c.hidden, c.o_bias, dt));
+  if (c.qk_norm) {
+    q_norm = register_module("q_norm",
+                             std::make_unique<Norm>(NormKind::RMSNorm, c.head_dim, c.norm_eps, dt));
+    k_norm = register_module("k_norm",
+                             std::make_unique<Norm>(NormKind::RMSNorm, c.head_dim, c.norm_eps, dt));
+  }
+}
+
+Tensor Attention::forward(const Tensor& x, const PositionContext& pos, KvCache* cache) const {
+  KILN_REQUIRE(x.dim() == 3 && x.size(2) == c_.hidden, "attention: input ", shape_str(x.sizes()),
+               ", expected [B, T, ", c_.hidden, "]");
+  int64_t b = x.size(0), t = x.size(1), d = c_.head_dim;
+  Tensor q = q_proj->forward(x), gate;
+  if (c_.output_gate) {
+    std::vector<Tensor> parts = split(reshape(q, {b, t, c_.heads, 2 * d}), {d, d}, -1);
+    q = parts[0];
+    gate = reshape(parts[1], {b, t, c_.heads * d});
+  }
+  q = reshape(q, {b, t, c_.heads, d});
+  Tensor k = reshape(k_proj->forward(x), {b, t, c_.kv_heads, d});
+  Tensor v = reshape(v_proj->forward(x), {b, t, c_.kv_heads, d});
+  if (c_.qk_norm) {
+    q = q_norm->forward(q);
+    k = k_norm->forward(k);
+  }
+  q = transpose(q, 1, 2);
+  k = transpose(k, 1, 2);
+  v = transpose(v, 1, 2);
+  if (pos.cos.defined()) {
+    q = rope(q, pos.cos, pos.sin);
+    k = rope(k, pos.cos, pos.sin);
+  }
+  if (cache) std::tie(k, v) = cache->append(layer_, k, v);
+  AttentionOptions o;
+  o.window = c_.window;
+  o.bias = pos.alibi;
+  Tensor y = reshape(transpose(attention(q, k, v, o), 1, 2), {b, t, c_.heads * d});
+  if (gate.defined()) y = y * sigmoid(gate);
+  return o_proj->forward(y);
+}
+
+}  // namespace kiln::nn

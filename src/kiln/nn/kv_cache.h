@@ -1,0 +1,33 @@
+#pragma once
+// The seam through which inference keeps keys and values between steps. Attention hands each
+// step's rotated keys and values to the cache and attends over what it returns; the model
+// definition stays the same with or without one.
+#include <utility>
+#include <vector>
+
+#include "kiln/core/tensor.h"
+
+namespace kiln::nn {
+
+class KvCache {
+ public:
+  virtual ~KvCache() = default;
+  // Appends k, v [B, Hkv, T, D] of `layer`; returns all keys and values [B, Hkv, S, D].
+  virtual std::pair<Tensor, Tensor> append(int64_t layer, const Tensor& k, const Tensor& v) = 0;
+  // Positions already cached (before the current step).
+  virtual int64_t length() const = 0;
+};
+
+// Contiguous per-layer tensors grown by concatenation: the reference cache for tests and small
+// runs (the paged cache lives in infer).
+class DenseKvCache : public KvCache {
+ public:
+  explicit DenseKvCache(int64_t n_layers) : k_(size_t(n_layers)), v_(size_t(n_layers)) {}
+  std::pair<Tensor, Tensor> append(int64_t layer, const Tensor& k, const Tensor& v) override;
+  int64_t length() const override { return k_[0].defined() ? k_[0].size(2) : 0; }
+
+ private:
+  std::vector<Tensor> k_, v_;
+};
+
+}  // namespace kiln::nn

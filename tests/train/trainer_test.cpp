@@ -1,0 +1,117 @@
+// The training loop end to end on a tiny model: exact resume, bad recipes rejected up front, and a
+// non-finite loss stopping the run with the last checkpoint intact.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "kiln/core/error.h"
+#include "kiln/train/trainer.h"
+
+namespace kiln::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TinyRun {
+  fs::path dir;
+  TinyRun() : dir(fs::temp_directory_path() / ("kiln_train_" + std::to_string(::getpid()))) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "model.yaml") << R"(model_type: llama
+vocab_size: 257
+hidden_size: 32
+intermediate_size: 64
+num_hidden_layers: 2
+num_attention_heads: 4
+num_key_value_heads: 2
+head_dim: 8
+tie_word_embeddings: true
+)";
+    std::ofstream corpus(dir / "corpus.txt");
+    for (int i = 0; i < 300; ++i) corpus << "To be, or not to be, that is the question " << i << ".\n";
+    std::ofstream(dir / "recipe.yaml") << "model: " << (dir / "model.yaml").string() << "\n"
+                                       << "data: " << (dir / "corpus.txt").string() << "\n"
+                                       << "tokenizer: " << KILN_SOURCE_DIR
+                                       << "/configs/tokenizers/shakespeare-bytes\n"
+                                       << R"(seq_len: 32
+batch_size: 4
+steps: 8
+lr: 3.0e-3
+warmup: 2
+log_every: 2
+eval_every: 4
+eval_batches: 2
+sample_tokens: 8
+checkpoint_every: 4
+keep_checkpoints: 5
+)";
+  }
+  ~TinyRun() { fs::remove_all(dir); }
+  Recipe recipe(const std::string& out, std::vector<std::string> extra = {}) const {
+    extra.push_back("out_dir=" + (dir / out).string());
+    return Recipe::load((dir / "recipe.yaml").string(), extra);
+  }
+};
+
+std::vector<double> losses(const fs::path& metrics) {
+  std::vector<double> out;
+  std::ifstream in(metrics);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line)["loss"]);
+  return out;
+}
+
+TEST(Trainer, ResumeIsBitIdentical) {
+  TinyRun run;
+  TrainResult straight = train(run.recipe("a"));
+  // A crash after the step-4 checkpoint: the same run folder without what came later.
+  fs::copy(run.dir / "a", run.dir / "c", fs::copy_options::recursive);
+  fs::remove_all(run.dir / "c" / "checkpoints" / "step_00000008");
+  TrainResult resumed = train(run.recipe("c"), true);
+  EXPECT_EQ(straight.final_loss, resumed.final_loss);  // to the last bit
+  EXPECT_EQ(straight.final_val_loss, resumed.final_val_loss);
+  EXPECT_EQ(losses(run.dir / "a" / "metrics.jsonl"), losses(run.dir / "c" / "metrics.jsonl"));
+  EXPECT_LT(straight.final_loss, 5.0);  // it learned something from ln(257) = 5.55
+}
+
+TEST(Trainer, BadRecipesAreRejectedBeforeTraining) {
+  TinyRun run;
+  auto message = [&](std::vector<std::string> o) {
+    try {
+      run.recipe("x", std::move(o)).validate();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({"learning_rate=1"}).find("unknown key 'learning_rate'"), std::string::npos);
+  EXPECT_NE(message({"steps=many"}).find("'steps'"), std::string::npos);
+  EXPECT_NE(message({"data=/no/such/file.txt"}).find("/no/such/file.txt"), std::string::npos);
+  EXPECT_NE(message({"optimizer=adam"}).find("'optimizer'"), std::string::npos);
+  EXPECT_FALSE(fs::exists(run.dir / "x"));
+}
+
+TEST(Trainer, NonFiniteLossStopsWithLastCheckpointIntact) {
+  TinyRun run;
+  // An absurd learning rate overflows the weights within a few steps.
+  try {
+    train(run.recipe("n", {"lr=1.0e30", "warmup=0", "clip_grad=0", "steps=40", "checkpoint_every=1"}));
+    FAIL() << "expected the run to stop";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the loss is"), std::string::npos) << e.what();
+  }
+  // Every checkpoint left is complete (written whole, then renamed).
+  int complete = 0;
+  for (const auto& e : fs::directory_iterator(run.dir / "n" / "checkpoints")) {
+    EXPECT_EQ(e.path().filename().string().rfind("step_", 0), 0u) << e.path();
+    EXPECT_TRUE(fs::exists(e.path() / "model.safetensors"));
+    EXPECT_TRUE(fs::exists(e.path() / "trainer_state.json"));
+    ++complete;
+  }
+  EXPECT_GE(complete, 1);
+}
+
+}  // namespace
+}  // namespace kiln::train

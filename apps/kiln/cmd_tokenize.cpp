@@ -121,7 +121,9 @@ kiln::app::RegisterCommand tokenize_cmd([](CLI::App& app) {
   c->add_flag("--add-special", o->add_special, "add the BOS/EOS the tokenizer's config asks for");
   c->add_flag("--literal-special", o->literal_special,
               "treat special tokens written in the text as plain text");
-  c->callback([o] {
+  c->callback([o, file, jsonl, text] {
+    KILN_REQUIRE(file->count() + jsonl->count() + text->count() > 0,
+                 "tokenize: give the TEXT to encode, --file or --jsonl");
     Tokenizer tok = Tokenizer::load(o->tokenizer);
     kiln::tokenizer::EncodeOptions eo;
     eo.add_special = o->add_special;
@@ -158,7 +160,8 @@ kiln::app::RegisterCommand detokenize_cmd([](CLI::App& app) {
   c->add_flag("--skip-special", o->skip_special, "leave special tokens out of the text");
   c->add_flag("--stream", o->stream,
               "decode one token at a time, as a server streams (the text must be the same)");
-  c->callback([o] {
+  c->callback([o, jsonl, ids] {
+    KILN_REQUIRE(jsonl->count() + ids->count() > 0, "detokenize: give the ids (1,2,3) or --jsonl");
     Tokenizer tok = Tokenizer::load(o->tokenizer);
     if (o->jsonl.empty()) {
       write(decode(tok, parse_id_list(o->ids), o->skip_special, o->stream));

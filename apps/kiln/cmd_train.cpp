@@ -21,9 +21,10 @@ RegisterCommand reg([](CLI::App& app) {
   c->callback([a] {
     auto recipe = train::Recipe::load(a->config, a->overrides);
     auto r = train::train(recipe, a->resume);
-    std::printf("trained %lld steps: loss %.4f, validation loss %.4f, %.0f tokens/s\ncheckpoint: %s\n",
-                (long long)r.steps, r.final_loss, r.final_val_loss, r.tokens_per_second,
-                r.checkpoint.c_str());
+    std::printf(
+        "trained %lld steps: loss %.4f, validation loss %.4f, %.0f tokens/s\ncheckpoint: %s\n",
+        (long long)r.steps, r.final_loss, r.final_val_loss, r.tokens_per_second,
+        r.checkpoint.c_str());
   });
 });
 

@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
   int i = 0;
   for (const auto& e : fs::directory_iterator(fixtures))
     if (fs::exists(e.path() / "config.json"))
-      fs::copy_file(e.path() / "config.json", fs::path(argv[1]) / ("config" + std::to_string(i++) + ".json"),
+      fs::copy_file(e.path() / "config.json",
+                    fs::path(argv[1]) / ("config" + std::to_string(i++) + ".json"),
                     fs::copy_options::overwrite_existing);
   return 0;
 }

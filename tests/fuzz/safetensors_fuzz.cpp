@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto f = kiln::io::SafetensorsFile::from_memory(bytes, "fuzz.safetensors");
     for (const std::string& name : f.names()) {
       kiln::Tensor t = f.get(name);
-      volatile double sink = t.numel() > 0 ? t.reshape({-1}).narrow(0, 0, 1).to(kiln::DType::F64).item() : 0.0;
+      volatile double sink =
+          t.numel() > 0 ? t.reshape({-1}).narrow(0, 0, 1).to(kiln::DType::F64).item() : 0.0;
       (void)sink;
     }
   } catch (const kiln::Error&) {

@@ -31,12 +31,13 @@ head_dim: 8
 tie_word_embeddings: true
 )";
     std::ofstream corpus(dir / "corpus.txt");
-    for (int i = 0; i < 300; ++i) corpus << "To be, or not to be, that is the question " << i << ".\n";
-    std::ofstream(dir / "recipe.yaml") << "model: " << (dir / "model.yaml").string() << "\n"
-                                       << "data: " << (dir / "corpus.txt").string() << "\n"
-                                       << "tokenizer: " << KILN_SOURCE_DIR
-                                       << "/configs/tokenizers/shakespeare-bytes\n"
-                                       << R"(seq_len: 32
+    for (int i = 0; i < 300; ++i)
+      corpus << "To be, or not to be, that is the question " << i << ".\n";
+    std::ofstream(dir / "recipe.yaml")
+        << "model: " << (dir / "model.yaml").string() << "\n"
+        << "data: " << (dir / "corpus.txt").string() << "\n"
+        << "tokenizer: " << KILN_SOURCE_DIR << "/configs/tokenizers/shakespeare-bytes\n"
+        << R"(seq_len: 32
 batch_size: 4
 steps: 8
 lr: 3.0e-3
@@ -59,7 +60,8 @@ keep_checkpoints: 5
 std::vector<double> losses(const fs::path& metrics) {
   std::vector<double> out;
   std::ifstream in(metrics);
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line)["loss"]);
+  for (std::string line; std::getline(in, line);)
+    out.push_back(nlohmann::json::parse(line)["loss"]);
   return out;
 }
 
@@ -97,7 +99,8 @@ TEST(Trainer, NonFiniteLossStopsWithLastCheckpointIntact) {
   TinyRun run;
   // An absurd learning rate overflows the weights within a few steps.
   try {
-    train(run.recipe("n", {"lr=1.0e30", "warmup=0", "clip_grad=0", "steps=40", "checkpoint_every=1"}));
+    train(run.recipe("n",
+                     {"lr=1.0e30", "warmup=0", "clip_grad=0", "steps=40", "checkpoint_every=1"}));
     FAIL() << "expected the run to stop";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("the loss is"), std::string::npos) << e.what();

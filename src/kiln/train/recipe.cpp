@@ -36,8 +36,9 @@ const std::map<std::string, Setter>& setters() {
       {"model", field(&Recipe::model, "a string")},
       {"data",
        [](Recipe& r, const YAML::Node& n, const std::string& key) {
-         r.data_files = n.IsSequence() ? as<std::vector<std::string>>(n, key, "a list of files")
-                                       : std::vector<std::string>{as<std::string>(n, key, "a file")};
+         r.data_files = n.IsSequence()
+                            ? as<std::vector<std::string>>(n, key, "a list of files")
+                            : std::vector<std::string>{as<std::string>(n, key, "a file")};
        }},
       {"tokenizer", field(&Recipe::tokenizer, "a path")},
       {"tokenizer_vocab", field(&Recipe::tokenizer_vocab, "an integer")},
@@ -48,12 +49,22 @@ const std::map<std::string, Setter>& setters() {
       {"grad_accum", field(&Recipe::grad_accum, "an integer")},
       {"steps", field(&Recipe::steps, "an integer")},
       {"optimizer", field(&Recipe::optimizer, "adamw, sgd or muon")},
-      {"lr", [](Recipe& r, const YAML::Node& n, const std::string& k) { r.schedule.lr = as<double>(n, k, "a number"); }},
-      {"min_lr", [](Recipe& r, const YAML::Node& n, const std::string& k) { r.schedule.min_lr = as<double>(n, k, "a number"); }},
-      {"warmup", [](Recipe& r, const YAML::Node& n, const std::string& k) { r.schedule.warmup = as<int64_t>(n, k, "an integer"); }},
-      {"schedule", [](Recipe& r, const YAML::Node& n, const std::string& k) { r.schedule.kind = as<std::string>(n, k, "a schedule name"); }},
-      {"decay_fraction", [](Recipe& r, const YAML::Node& n, const std::string& k) { r.schedule.decay_fraction = as<double>(n, k, "a number"); }},
-      {"cycle", [](Recipe& r, const YAML::Node& n, const std::string& k) { r.schedule.cycle = as<int64_t>(n, k, "an integer"); }},
+      {"lr", [](Recipe& r, const YAML::Node& n,
+                const std::string& k) { r.schedule.lr = as<double>(n, k, "a number"); }},
+      {"min_lr", [](Recipe& r, const YAML::Node& n,
+                    const std::string& k) { r.schedule.min_lr = as<double>(n, k, "a number"); }},
+      {"warmup", [](Recipe& r, const YAML::Node& n,
+                    const std::string& k) { r.schedule.warmup = as<int64_t>(n, k, "an integer"); }},
+      {"schedule",
+       [](Recipe& r, const YAML::Node& n, const std::string& k) {
+         r.schedule.kind = as<std::string>(n, k, "a schedule name");
+       }},
+      {"decay_fraction",
+       [](Recipe& r, const YAML::Node& n, const std::string& k) {
+         r.schedule.decay_fraction = as<double>(n, k, "a number");
+       }},
+      {"cycle", [](Recipe& r, const YAML::Node& n,
+                   const std::string& k) { r.schedule.cycle = as<int64_t>(n, k, "an integer"); }},
       {"weight_decay", field(&Recipe::weight_decay, "a number")},
       {"beta1", field(&Recipe::beta1, "a number")},
       {"beta2", field(&Recipe::beta2, "a number")},
@@ -100,7 +111,8 @@ Recipe Recipe::load(const std::string& path, const std::vector<std::string>& ove
     throw Error(str("recipe: '", path, "' is not valid YAML: ", e.what()));
   }
   KILN_REQUIRE(root.IsMap(), "recipe: '", path, "' must be a map of keys");
-  for (auto it = root.begin(); it != root.end(); ++it) set(r, it->first.as<std::string>(), it->second);
+  for (auto it = root.begin(); it != root.end(); ++it)
+    set(r, it->first.as<std::string>(), it->second);
   for (const std::string& o : overrides) {
     auto eq = o.find('=');
     KILN_REQUIRE(eq != std::string::npos && eq > 0, "recipe override '", o,
@@ -138,7 +150,8 @@ void Recipe::validate() const {
                  "' does not exist");
   KILN_REQUIRE(tokenizer.empty() || std::filesystem::exists(tokenizer), "recipe: 'tokenizer' '",
                tokenizer, "' does not exist");
-  KILN_REQUIRE(val_fraction > 0 && val_fraction < 0.5, "recipe: 'val_fraction' must be in (0, 0.5)");
+  KILN_REQUIRE(val_fraction > 0 && val_fraction < 0.5,
+               "recipe: 'val_fraction' must be in (0, 0.5)");
   KILN_REQUIRE(clip_grad >= 0, "recipe: 'clip_grad' must be >= 0");
   KILN_REQUIRE(sample_temperature >= 0, "recipe: 'sample_temperature' must be >= 0");
   try {

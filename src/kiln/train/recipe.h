@@ -13,7 +13,7 @@ namespace kiln::train {
 
 struct Recipe {
   // model
-  std::string model = "debug";          // preset name or preset .yaml path
+  std::string model = "debug";  // preset name or preset .yaml path
   // data
   std::vector<std::string> data_files;  // .txt / .jsonl corpora
   std::string tokenizer;                // tokenizer.json; empty: train one (tokenizer_vocab)
@@ -26,10 +26,10 @@ struct Recipe {
   int64_t grad_accum = 1;
   int64_t steps = 1000;
   // optimization
-  std::string optimizer = "adamw";      // adamw | sgd | muon
+  std::string optimizer = "adamw";  // adamw | sgd | muon
   double weight_decay = 0.1;
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, momentum = 0.9;
-  ScheduleConfig schedule;              // schedule.total is set to steps
+  ScheduleConfig schedule;  // schedule.total is set to steps
   double clip_grad = 1.0;
   double label_smoothing = 0.0;
   double z_loss = 0.0;
@@ -38,7 +38,7 @@ struct Recipe {
   int64_t log_every = 10;
   int64_t eval_every = 200;
   int64_t eval_batches = 10;
-  int64_t sample_every = 0;              // 0: only at the end
+  int64_t sample_every = 0;  // 0: only at the end
   int64_t sample_tokens = 200;
   std::string sample_prompt = "\n";
   double sample_temperature = 0.8;

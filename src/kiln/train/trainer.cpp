@@ -38,7 +38,8 @@ bool decays(const nn::NamedParam& p) {
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const Recipe& r, models::Decoder& m) {
-  ParamGroup decay{{}, {}, 1.0, r.weight_decay}, plain{{}, {}, 1.0, 0.0}, matrices{{}, {}, 1.0, r.weight_decay};
+  ParamGroup decay{{}, {}, 1.0, r.weight_decay}, plain{{}, {}, 1.0, 0.0},
+      matrices{{}, {}, 1.0, r.weight_decay};
   for (const nn::NamedParam& p : m.named_parameters()) {
     bool hidden_matrix = p.tensor->dim() == 2 && p.name.find("embed_tokens") == std::string::npos &&
                          p.name.find("lm_head") == std::string::npos;
@@ -82,7 +83,8 @@ double evaluate(models::Decoder& m, const data::TokenShard& val, const Recipe& r
   NoGradGuard ng;
   m.eval();
   data::TokenLoader loader(val, r.batch_size, r.seq_len, 0, false);
-  int64_t n = std::min<int64_t>(r.eval_batches, std::max<int64_t>(1, loader.windows_per_epoch() / r.batch_size));
+  int64_t n = std::min<int64_t>(r.eval_batches,
+                                std::max<int64_t>(1, loader.windows_per_epoch() / r.batch_size));
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) {
     Tensor total;
@@ -115,10 +117,11 @@ struct State {
   uint64_t sample_seed = 0, sample_offset = 0;
 };
 
-void save_checkpoint(const fs::path& root, const State& s, models::Decoder& m,
-                     const Optimizer& opt, int64_t keep) {
+void save_checkpoint(const fs::path& root, const State& s, models::Decoder& m, const Optimizer& opt,
+                     int64_t keep) {
   fs::create_directories(root);
-  fs::path final_dir = root / checkpoint_name(s.step), tmp = root / (".tmp_" + checkpoint_name(s.step));
+  fs::path final_dir = root / checkpoint_name(s.step),
+           tmp = root / (".tmp_" + checkpoint_name(s.step));
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   models::save_hf(m, tmp.string());
@@ -240,7 +243,8 @@ TrainResult train(const Recipe& r, bool resume) {
   models::ForwardOutput last_out;
   auto do_sample = [&] {
     std::vector<int32_t> prompt = tok.encode(r.sample_prompt);
-    std::vector<int32_t> ids = sample_tokens(model, prompt, r.sample_tokens, r.sample_temperature, sampler, r.seq_len);
+    std::vector<int32_t> ids =
+        sample_tokens(model, prompt, r.sample_tokens, r.sample_temperature, sampler, r.seq_len);
     res.sample = tok.decode(ids);
     std::fprintf(stderr, "\n--- sample at step %lld ---\n%s%s\n---\n", (long long)s.step,
                  r.sample_prompt.c_str(), res.sample.c_str());
@@ -277,7 +281,8 @@ TrainResult train(const Recipe& r, bool resume) {
     m["tok_s"] = tok_s;
     if (s.step % r.eval_every == 0 || s.step == r.steps) {
       m["val_loss"] = res.final_val_loss = evaluate(model, val_shard, r);
-      if (!last_out.utilization.empty()) std::fprintf(stderr, "\n%s", utilization_table(last_out).c_str());
+      if (!last_out.utilization.empty())
+        std::fprintf(stderr, "\n%s", utilization_table(last_out).c_str());
     }
     metrics << m.dump() << "\n";
     metrics.flush();
@@ -297,7 +302,8 @@ TrainResult train(const Recipe& r, bool resume) {
   res.steps = s.step;
   res.final_loss = loss;
   res.tokens_per_second = tok_s;
-  if (!last_out.utilization.empty()) std::fprintf(stderr, "%s", utilization_table(last_out).c_str());
+  if (!last_out.utilization.empty())
+    std::fprintf(stderr, "%s", utilization_table(last_out).c_str());
   do_sample();
   return res;
 }

@@ -102,10 +102,11 @@ void by_op(UnaryOp op, F&& f) {
   switch (op) {
     KILN_UNARY_CASE(Neg)
     KILN_UNARY_CASE(Exp)
-    KILN_UNARY_CASE(Log) KILN_UNARY_CASE(Sqrt) KILN_UNARY_CASE(Rsqrt) KILN_UNARY_CASE(Tanh)
-        KILN_UNARY_CASE(Sigmoid) KILN_UNARY_CASE(Relu) KILN_UNARY_CASE(Silu) KILN_UNARY_CASE(Gelu)
-            KILN_UNARY_CASE(GeluTanh) KILN_UNARY_CASE(Abs) KILN_UNARY_CASE(Scale)
-                KILN_UNARY_CASE(Shift) KILN_UNARY_CASE(PowScalar)
+    KILN_UNARY_CASE(Log)
+    KILN_UNARY_CASE(Sqrt) KILN_UNARY_CASE(Rsqrt) KILN_UNARY_CASE(Tanh) KILN_UNARY_CASE(Sigmoid)
+        KILN_UNARY_CASE(Relu) KILN_UNARY_CASE(Silu) KILN_UNARY_CASE(Gelu) KILN_UNARY_CASE(GeluTanh)
+            KILN_UNARY_CASE(Abs) KILN_UNARY_CASE(Scale) KILN_UNARY_CASE(Shift)
+                KILN_UNARY_CASE(PowScalar)
   }
 #undef KILN_UNARY_CASE
 }

@@ -98,15 +98,23 @@ template <class F>
 void by_op(UnaryOp op, F&& f) {
 #define KILN_UNARY_CASE(name) \
   case UnaryOp::name:         \
-    return f(std::integral_constant<UnaryOp, UnaryOp::name>{});
+    return f(std::integral_constant<UnaryOp, UnaryOp::name>{})
   switch (op) {
-    KILN_UNARY_CASE(Neg)
-    KILN_UNARY_CASE(Exp)
-    KILN_UNARY_CASE(Log)
-    KILN_UNARY_CASE(Sqrt) KILN_UNARY_CASE(Rsqrt) KILN_UNARY_CASE(Tanh) KILN_UNARY_CASE(Sigmoid)
-        KILN_UNARY_CASE(Relu) KILN_UNARY_CASE(Silu) KILN_UNARY_CASE(Gelu) KILN_UNARY_CASE(GeluTanh)
-            KILN_UNARY_CASE(Abs) KILN_UNARY_CASE(Scale) KILN_UNARY_CASE(Shift)
-                KILN_UNARY_CASE(PowScalar)
+    KILN_UNARY_CASE(Neg);
+    KILN_UNARY_CASE(Exp);
+    KILN_UNARY_CASE(Log);
+    KILN_UNARY_CASE(Sqrt);
+    KILN_UNARY_CASE(Rsqrt);
+    KILN_UNARY_CASE(Tanh);
+    KILN_UNARY_CASE(Sigmoid);
+    KILN_UNARY_CASE(Relu);
+    KILN_UNARY_CASE(Silu);
+    KILN_UNARY_CASE(Gelu);
+    KILN_UNARY_CASE(GeluTanh);
+    KILN_UNARY_CASE(Abs);
+    KILN_UNARY_CASE(Scale);
+    KILN_UNARY_CASE(Shift);
+    KILN_UNARY_CASE(PowScalar);
   }
 #undef KILN_UNARY_CASE
 }

@@ -182,7 +182,8 @@ Value string_method(const std::string& s, const std::string& name) {
     });
   if (name == "find" || name == "index" || name == "rfind")
     return f([s, name](CallArgs& a) {
-      const std::string& sub = need_string(arg(a, 0, "sub", Value::none()), "find");
+      std::string sub = need_string(  // a copy: arg() returns a temporary
+          arg(a, 0, "sub", Value::none()), "find");
       size_t at = name == "rfind" ? s.rfind(sub) : s.find(sub);
       KILN_REQUIRE(at != std::string::npos || name != "index", "str.index: substring not found");
       return Value(at == std::string::npos ? int64_t(-1) : int64_t(to_u32(s.substr(0, at)).size()));

@@ -8,24 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "expect_error.h"
 #include "kiln/autograd/functions.h"
 #include "kiln/core/rng.h"
 
 namespace kiln {
 namespace {
-
-// Runs f, expecting a kiln::Error whose message contains every one of `parts`.
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    for (const std::string& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "message lacks '" << p << "': " << msg;
-    return;
-  }
-  ADD_FAILURE() << "no kiln::Error thrown; expected one mentioning '" << parts[0] << "'";
-}
 
 Tensor t(const Shape& s, DType dt = DType::F32) {
   return Tensor::zeros(s, dt);

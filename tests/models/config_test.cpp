@@ -200,6 +200,9 @@ TEST(Config, ErrorsNameFieldFoundAndExpected) {
   bad = test::tiny_json("qwen3_moe");
   bad["num_experts_per_tok"] = 5;
   EXPECT_TRUE(has(error_of(bad), {"num_experts_per_tok", "5", "[1, 4]"}));
+  bad = test::tiny_json("qwen3_moe");
+  bad["decoder_sparse_step"] = 0;  // found by the config fuzzer: was a division by zero
+  EXPECT_TRUE(has(error_of(bad), {"decoder_sparse_step", "expected > 0"}));
   bad = j;
   bad["positions"] = "learned";
   EXPECT_TRUE(has(error_of(bad), {"positions", "learned", "alibi"}));

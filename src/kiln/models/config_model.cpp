@@ -86,6 +86,8 @@ void validate(const ModelConfig& c) {
   KILN_REQUIRE(c.num_experts >= 0, "num_experts: found ", c.num_experts, ", expected >= 0");
   KILN_REQUIRE(c.num_experts == 0 || fam.moe, "num_experts: found ", c.num_experts,
                ", expected 0 for model_type ", c.model_type, " (not a MoE family)");
+  // decoder_sparse_step is checked before is_moe_layer divides by it.
+  if (c.num_experts > 0) positive(c.decoder_sparse_step, "decoder_sparse_step");
   bool dense_layers = false;
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) dense_layers |= !c.is_moe_layer(i);
   if (dense_layers) positive(c.intermediate_size, "intermediate_size");
@@ -94,7 +96,6 @@ void validate(const ModelConfig& c) {
                  "num_experts_per_tok: found ", c.num_experts_per_tok, ", expected in [1, ",
                  c.num_experts, "]");
     positive(c.moe_intermediate_size, "moe_intermediate_size");
-    positive(c.decoder_sparse_step, "decoder_sparse_step");
     for (int64_t l : c.mlp_only_layers)
       KILN_REQUIRE(l >= 0 && l < c.num_hidden_layers, "mlp_only_layers: found layer ", l,
                    ", expected in [0, ", c.num_hidden_layers, ")");

@@ -160,6 +160,10 @@ TEST(Config, ErrorsNameFieldFoundAndExpected) {
   bad = j;
   bad["hidden_size"] = "wide";
   EXPECT_TRUE(has(error_of(bad), {"hidden_size", "\"wide\"", "expected an integer"}));
+  bad["hidden_size"] = 1e97;  // found by the config fuzzer: was an out-of-range float->int cast
+  EXPECT_TRUE(has(error_of(bad), {"hidden_size", "expected an integer"}));
+  bad["hidden_size"] = 18446744073709551615ull;
+  EXPECT_TRUE(has(error_of(bad), {"hidden_size", "expected an integer"}));
   bad = j;
   bad["tie_word_embeddings"] = 1;
   EXPECT_TRUE(has(error_of(bad), {"tie_word_embeddings", "expected true or false"}));

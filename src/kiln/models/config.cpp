@@ -3,6 +3,7 @@
 #include "kiln/models/config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -100,9 +101,15 @@ class Fields {
   int64_t integer(const std::string& k, int64_t def) {
     const json* v = raw(k);
     if (!v) return def;
-    if (v->is_number_integer()) return v->get<int64_t>();
-    if (v->is_number_float() && v->get<double>() == double(int64_t(v->get<double>())))
-      return int64_t(v->get<double>());
+    if (v->is_number_unsigned() && v->get<uint64_t>() <= uint64_t(INT64_MAX))
+      return int64_t(v->get<uint64_t>());
+    if (v->is_number_integer() && !v->is_number_unsigned()) return v->get<int64_t>();
+    // 2.0 is accepted as 2; the range check comes first because casting an out-of-range double
+    // to an integer is undefined (found by the config fuzzer).
+    if (v->is_number_float()) {
+      double d = v->get<double>();
+      if (std::abs(d) < 0x1p62 && d == std::trunc(d)) return int64_t(d);
+    }
     throw Error(str(name(k), ": found ", dump(*v), ", expected an integer"));
   }
   int64_t required_integer(const std::string& k) {

@@ -183,10 +183,17 @@ def attention_cases():
     yield case("key_padding_noncausal", 1, 2, 1, 4, 33, 16, key_padding=kp, causal=False)
 
 
-def cross_entropy_ref(logits, targets, ignore_index=-100, label_smoothing=0.0, z_loss=0.0):
+def cross_entropy_ref(logits, targets, ignore_index=-100, label_smoothing=0.0, z_loss=0.0,
+                      focal_gamma=0.0):
     targets = targets.long()  # torch takes only i64 class indices
-    loss = F.cross_entropy(logits, targets, ignore_index=ignore_index,
-                           label_smoothing=label_smoothing)
+    if focal_gamma:
+        # Focal loss as its paper defines it, composed from torch ops (torch has no fused one).
+        valid = targets != ignore_index
+        lp = F.log_softmax(logits, -1)[valid].gather(1, targets[valid].unsqueeze(1)).squeeze(1)
+        loss = (-(1 - lp.exp()) ** focal_gamma * lp).mean()
+    else:
+        loss = F.cross_entropy(logits, targets, ignore_index=ignore_index,
+                               label_smoothing=label_smoothing)
     if z_loss:
         valid = targets != ignore_index
         loss = loss + z_loss * (torch.logsumexp(logits, -1)[valid] ** 2).mean()
@@ -214,6 +221,8 @@ def cross_entropy_cases():
     t = ints(33, 7)
     t[2] = -100
     yield case("all_options", 7, 33, t, label_smoothing=0.2, z_loss=1e-3)
+    yield case("focal", 8, 13, ints(13, 8), focal_gamma=2.0)
+    yield case("focal_half_zloss", 7, 33, t, focal_gamma=0.5, z_loss=1e-3)
     # Logits near 1000: exp overflows unless the row max is subtracted. Multiples of 4 are exact in
     # bf16, so every backend sees the same logits.
     x = 1000.0 + 4.0 * ints(6, 4, 33).to(torch.float64)

@@ -114,6 +114,25 @@ TEST(NnOpErrors, CrossEntropy) {
   o.label_smoothing = 1.5;
   expect_error([&] { cross_entropy(x, Tensor::zeros({3}, DType::I64), o); },
                {"cross_entropy", "label_smoothing", "1.5"});
+  o.label_smoothing = 0.1;
+  o.focal_gamma = 2;
+  expect_error([&] { cross_entropy(x, Tensor::zeros({3}, DType::I64), o); },
+               {"cross_entropy", "focal_gamma", "label_smoothing"});
+  o.label_smoothing = 0;
+  o.focal_gamma = -1;
+  expect_error([&] { cross_entropy(x, Tensor::zeros({3}, DType::I64), o); },
+               {"cross_entropy", "focal_gamma", "-1"});
+}
+
+TEST(NnOps, FocalLossNearCertainTargetHasFiniteZeroGradient) {
+  // p_t rounds to 1: (1 - p_t)^(gamma - 1) alone would be inf for gamma < 1.
+  Tensor x = Tensor::from_vector<float>({200.f, 0.f, 0.f}, {1, 3}).set_requires_grad(true);
+  CrossEntropyOptions o;
+  o.focal_gamma = 0.5;
+  Tensor loss = cross_entropy(x, Tensor::zeros({1}, DType::I64), o);
+  EXPECT_EQ(loss.item(), 0.0);
+  backward(loss);
+  for (float g : x.grad().to_vector<float>()) EXPECT_EQ(g, 0.0f);
 }
 
 TEST(NnOps, CrossEntropyAllIgnoredIsZero) {

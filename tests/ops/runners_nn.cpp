@@ -56,6 +56,7 @@ RegisterOp cross_entropy_op("cross_entropy", [](const V& x, const J& p) {
   o.ignore_index = p.value("ignore_index", int64_t(-100));
   o.label_smoothing = p.value("label_smoothing", 0.0);
   o.z_loss = p.value("z_loss", 0.0);
+  o.focal_gamma = p.value("focal_gamma", 0.0);
   return V{cross_entropy(x[0], x[1], o)};
 });
 

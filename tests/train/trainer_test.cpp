@@ -92,6 +92,9 @@ TEST(Trainer, BadRecipesAreRejectedBeforeTraining) {
   EXPECT_NE(message({"steps=many"}).find("'steps'"), std::string::npos);
   EXPECT_NE(message({"data=/no/such/file.txt"}).find("/no/such/file.txt"), std::string::npos);
   EXPECT_NE(message({"optimizer=adam"}).find("'optimizer'"), std::string::npos);
+  EXPECT_NE(message({"focal_gamma=2", "label_smoothing=0.1"}).find("'focal_gamma'"),
+            std::string::npos);
+  EXPECT_NE(message({"z_loss=-1"}).find("'z_loss'"), std::string::npos);
   EXPECT_FALSE(fs::exists(run.dir / "x"));
 }
 

@@ -122,7 +122,8 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v,
 struct CrossEntropyOptions {
   int64_t ignore_index = -100;
   double label_smoothing = 0;
-  double z_loss = 0;  // adds z_loss * mean(logsumexp^2)
+  double z_loss = 0;       // adds z_loss * mean(logsumexp^2)
+  double focal_gamma = 0;  // > 0: focal loss -(1 - p_t)^gamma log p_t (no label smoothing)
 };
 // logits [N, V], targets [N] (i32/i64) -> scalar mean loss over non-ignored targets. With every
 // target ignored the loss is 0 and so is its gradient (torch gives NaN).

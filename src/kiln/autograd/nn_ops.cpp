@@ -84,7 +84,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Attent
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& opt) {
-  ops::CrossEntropyParams p{opt.ignore_index, opt.label_smoothing, opt.z_loss};
+  ops::CrossEntropyParams p{opt.ignore_index, opt.label_smoothing, opt.z_loss, opt.focal_gamma};
   ops::CrossEntropyOut f = ops::cross_entropy(logits, targets, p);
   if (!needs_grad({logits})) return f.loss;
   Tensor loss = f.loss;

@@ -30,6 +30,11 @@ int64_t check_args(const Tensor& logits, const Tensor& targets, const CrossEntro
                ": label_smoothing must be in [0, 1], got ", p.label_smoothing);
   KILN_REQUIRE(std::isfinite(p.z_loss) && p.z_loss >= 0, op,
                ": z_loss must be finite and >= 0, got ", p.z_loss);
+  KILN_REQUIRE(std::isfinite(p.focal_gamma) && p.focal_gamma >= 0, op,
+               ": focal_gamma must be finite and >= 0, got ", p.focal_gamma);
+  KILN_REQUIRE(p.focal_gamma == 0 || p.label_smoothing == 0, op,
+               ": focal_gamma and label_smoothing cannot both be set (found ", p.focal_gamma,
+               " and ", p.label_smoothing, ")");
   int64_t V = logits.size(1), n_valid = 0;
   for (int64_t t : targets.to_vector<int64_t>()) {
     if (t == p.ignore_index) continue;

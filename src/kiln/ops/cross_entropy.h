@@ -3,8 +3,10 @@
 // and log-sum-exp, and no [N, V] log-probabilities are ever stored. The loss is the mean over rows
 // whose target is not ignore_index of, as torch.nn.functional.cross_entropy:
 //   (1 - eps) * (lse - x[target]) + eps * (lse - mean_j x[j])        (label smoothing eps)
-// plus z_loss * lse^2 (the PaLM z-loss). With every target ignored the loss and its gradient are 0
-// (torch gives NaN). Computed in f32 (f64 for f64 logits).
+// plus z_loss * lse^2 (the PaLM z-loss). With focal_gamma > 0 the target term becomes the focal
+// loss (Lin et al. 2017) -(1 - p_t)^gamma * log p_t, which down-weights tokens the model already
+// predicts well; it excludes label smoothing. With every target ignored the loss and its gradient
+// are 0 (torch gives NaN). Computed in f32 (f64 for f64 logits).
 #include "kiln/core/tensor.h"
 #include "kiln/ops/kernel.h"
 
@@ -14,6 +16,7 @@ struct CrossEntropyParams {
   int64_t ignore_index = -100;
   double label_smoothing = 0;
   double z_loss = 0;
+  double focal_gamma = 0;
 };
 
 struct CrossEntropyOut {

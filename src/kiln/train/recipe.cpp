@@ -73,6 +73,7 @@ const std::map<std::string, Setter>& setters() {
       {"clip_grad", field(&Recipe::clip_grad, "a number")},
       {"label_smoothing", field(&Recipe::label_smoothing, "a number")},
       {"z_loss", field(&Recipe::z_loss, "a number")},
+      {"focal_gamma", field(&Recipe::focal_gamma, "a number")},
       {"seed", field(&Recipe::seed, "a non-negative integer")},
       {"log_every", field(&Recipe::log_every, "an integer")},
       {"eval_every", field(&Recipe::eval_every, "an integer")},
@@ -153,6 +154,12 @@ void Recipe::validate() const {
   KILN_REQUIRE(val_fraction > 0 && val_fraction < 0.5,
                "recipe: 'val_fraction' must be in (0, 0.5)");
   KILN_REQUIRE(clip_grad >= 0, "recipe: 'clip_grad' must be >= 0");
+  KILN_REQUIRE(label_smoothing >= 0 && label_smoothing <= 1,
+               "recipe: 'label_smoothing' must be in [0, 1], got ", label_smoothing);
+  KILN_REQUIRE(z_loss >= 0, "recipe: 'z_loss' must be >= 0, got ", z_loss);
+  KILN_REQUIRE(focal_gamma >= 0, "recipe: 'focal_gamma' must be >= 0, got ", focal_gamma);
+  KILN_REQUIRE(focal_gamma == 0 || label_smoothing == 0,
+               "recipe: 'focal_gamma' and 'label_smoothing' cannot both be set");
   KILN_REQUIRE(sample_temperature >= 0, "recipe: 'sample_temperature' must be >= 0");
   try {
     kiln::train::validate(schedule);

@@ -33,6 +33,7 @@ struct Recipe {
   double clip_grad = 1.0;
   double label_smoothing = 0.0;
   double z_loss = 0.0;
+  double focal_gamma = 0.0;  // > 0: focal loss instead of cross-entropy on the target
   // run
   uint64_t seed = 1337;
   int64_t log_every = 10;

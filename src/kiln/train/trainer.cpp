@@ -72,7 +72,7 @@ double batch_loss(models::Decoder& m, const data::Batch& b, const Recipe& r,
   models::ForwardOutput out = m.forward(b.inputs, b.positions);
   int64_t V = out.logits.size(-1);
   Tensor loss = cross_entropy(reshape(out.logits, {-1, V}), b.targets.reshape({-1}),
-                              {-100, r.label_smoothing, r.z_loss});
+                              {-100, r.label_smoothing, r.z_loss, r.focal_gamma});
   *total = out.moe_loss.defined() ? add(loss, out.moe_loss) : loss;
   double v = loss.item();
   if (out_keep) *out_keep = std::move(out);

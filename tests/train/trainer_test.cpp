@@ -95,6 +95,7 @@ TEST(Trainer, BadRecipesAreRejectedBeforeTraining) {
   EXPECT_NE(message({"focal_gamma=2", "label_smoothing=0.1"}).find("'focal_gamma'"),
             std::string::npos);
   EXPECT_NE(message({"z_loss=-1"}).find("'z_loss'"), std::string::npos);
+  EXPECT_NE(message({"grad_checkpointing=some"}).find("'grad_checkpointing'"), std::string::npos);
   EXPECT_FALSE(fs::exists(run.dir / "x"));
 }
 

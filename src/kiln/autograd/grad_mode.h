@@ -16,4 +16,17 @@ class NoGradGuard {
   bool prev_;
 };
 
+// Turns recording back on inside a no-grad region (gradient checkpointing recomputes a forward
+// with the tape on while backward runs under NoGradGuard).
+class EnableGradGuard {
+ public:
+  EnableGradGuard() : prev_(grad_enabled()) { set_grad_enabled(true); }
+  ~EnableGradGuard() { set_grad_enabled(prev_); }
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+
 }  // namespace kiln

@@ -60,6 +60,12 @@ nn::PositionContext Decoder::positions_for(const Tensor& ids, const Tensor& posi
   return pc;
 }
 
+void Decoder::set_checkpointing(nn::Checkpoint mode, int64_t every) {
+  KILN_REQUIRE(every >= 1, "checkpointing: every must be >= 1, found ", every);
+  for (int64_t i = 0; i < int64_t(model->layers->size()); ++i)
+    (*model->layers)[size_t(i)].checkpoint = i % every == 0 ? mode : nn::Checkpoint::None;
+}
+
 ForwardOutput Decoder::forward(const Tensor& ids, const Tensor& positions, nn::KvCache* cache) {
   KILN_REQUIRE(ids.dim() == 2 && (ids.dtype() == DType::I64 || ids.dtype() == DType::I32),
                "decoder input ids: found ", dtype_name(ids.dtype()), " ", shape_str(ids.sizes()),

@@ -47,6 +47,9 @@ class Decoder : public nn::Module {
 
   // Random init: normal(0, initializer_range) weights, unit norms, zero biases.
   void init_weights(Generator& g);
+  // Gradient checkpointing for training: `mode` on every `every`-th block (0, every, 2 every...),
+  // none on the others.
+  void set_checkpointing(nn::Checkpoint mode, int64_t every = 1);
   // Starts a new global batch for MoE layers with global_load_balance.
   void reset_load_balance();
 

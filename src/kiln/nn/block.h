@@ -8,6 +8,12 @@
 
 namespace kiln::nn {
 
+// Gradient checkpointing of a block in training (see autograd/checkpoint.h): keep only the block's
+// input and recompute it in backward (Whole), or recompute only the attention sublayer (Attention),
+// whose activations grow with sequence length. MoE blocks checkpoint attention only, because the
+// router's load-balancing losses leave the block beside its output.
+enum class Checkpoint { None, Whole, Attention };
+
 struct BlockConfig {
   AttentionConfig attn;
   NormKind norm = NormKind::RMSNorm;
@@ -28,9 +34,13 @@ class Block : public Module {
   Moe* moe = nullptr;  // MoE layers (named "mlp" too)
   Norm* input_layernorm;
   Norm* post_attention_layernorm;
+  Checkpoint checkpoint = Checkpoint::None;
 
  private:
   Tensor ffn(const Tensor& x);
+  // h -> the stream after the attention residual; a -> the stream after the feed-forward residual.
+  Tensor attention_part(const Tensor& h, const PositionContext& pos, KvCache* cache);
+  Tensor ffn_part(const Tensor& a);
   bool post_norm_;
 };
 

@@ -71,6 +71,8 @@ const std::map<std::string, Setter>& setters() {
       {"eps", field(&Recipe::eps, "a number")},
       {"momentum", field(&Recipe::momentum, "a number")},
       {"clip_grad", field(&Recipe::clip_grad, "a number")},
+      {"grad_checkpointing", field(&Recipe::grad_checkpointing, "none, all or attention")},
+      {"grad_checkpointing_every", field(&Recipe::grad_checkpointing_every, "an integer")},
       {"label_smoothing", field(&Recipe::label_smoothing, "a number")},
       {"z_loss", field(&Recipe::z_loss, "a number")},
       {"focal_gamma", field(&Recipe::focal_gamma, "a number")},
@@ -143,6 +145,11 @@ void Recipe::validate() const {
   positive(eval_batches, "eval_batches");
   positive(checkpoint_every, "checkpoint_every");
   positive(keep_checkpoints, "keep_checkpoints");
+  positive(grad_checkpointing_every, "grad_checkpointing_every");
+  KILN_REQUIRE(grad_checkpointing == "none" || grad_checkpointing == "all" ||
+                   grad_checkpointing == "attention",
+               "recipe: 'grad_checkpointing' must be none, all or attention, got '",
+               grad_checkpointing, "'");
   KILN_REQUIRE(optimizer == "adamw" || optimizer == "sgd" || optimizer == "muon",
                "recipe: 'optimizer' must be adamw, sgd or muon, got '", optimizer, "'");
   KILN_REQUIRE(!data_files.empty(), "recipe: 'data' names no file");

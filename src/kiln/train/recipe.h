@@ -31,6 +31,10 @@ struct Recipe {
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, momentum = 0.9;
   ScheduleConfig schedule;  // schedule.total is set to steps
   double clip_grad = 1.0;
+  // Gradient checkpointing: none | all (whole blocks) | attention (the attention sublayers), on
+  // every grad_checkpointing_every-th block.
+  std::string grad_checkpointing = "none";
+  int64_t grad_checkpointing_every = 1;
   double label_smoothing = 0.0;
   double z_loss = 0.0;
   double focal_gamma = 0.0;  // > 0: focal loss instead of cross-entropy on the target

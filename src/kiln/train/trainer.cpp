@@ -210,6 +210,10 @@ TrainResult train(const Recipe& r, bool resume) {
   Generator init(r.seed);
   model.init_weights(init);
   model.train();
+  model.set_checkpointing(r.grad_checkpointing == "all"         ? nn::Checkpoint::Whole
+                          : r.grad_checkpointing == "attention" ? nn::Checkpoint::Attention
+                                                                : nn::Checkpoint::None,
+                          r.grad_checkpointing_every);
   auto opt = make_optimizer(r, model);
   std::vector<Tensor> params = model.parameters();
 

@@ -78,6 +78,20 @@ TEST(Trainer, ResumeIsBitIdentical) {
   EXPECT_LT(straight.final_loss, 5.0);  // it learned something from ln(257) = 5.55
 }
 
+TEST(Trainer, Bf16MixedPrecisionLearnsAndResumesExactly) {
+  TinyRun run;
+  TrainResult f32 = train(run.recipe("f"));
+  TrainResult bf16 = train(run.recipe("b", {"precision=bf16"}));
+  EXPECT_NE(f32.final_loss, bf16.final_loss);  // the bf16 path really ran
+  EXPECT_NEAR(f32.final_loss, bf16.final_loss, 0.15);
+  // The checkpoint holds the f32 master weights, so a resumed bf16 run is exact too.
+  fs::copy(run.dir / "b", run.dir / "r", fs::copy_options::recursive);
+  fs::remove_all(run.dir / "r" / "checkpoints" / "step_00000008");
+  TrainResult resumed = train(run.recipe("r", {"precision=bf16"}), true);
+  EXPECT_EQ(bf16.final_loss, resumed.final_loss);
+  EXPECT_EQ(losses(run.dir / "b" / "metrics.jsonl"), losses(run.dir / "r" / "metrics.jsonl"));
+}
+
 TEST(Trainer, BadRecipesAreRejectedBeforeTraining) {
   TinyRun run;
   auto message = [&](std::vector<std::string> o) {
@@ -96,6 +110,7 @@ TEST(Trainer, BadRecipesAreRejectedBeforeTraining) {
             std::string::npos);
   EXPECT_NE(message({"z_loss=-1"}).find("'z_loss'"), std::string::npos);
   EXPECT_NE(message({"grad_checkpointing=some"}).find("'grad_checkpointing'"), std::string::npos);
+  EXPECT_NE(message({"precision=fp8"}).find("'precision'"), std::string::npos);
   EXPECT_FALSE(fs::exists(run.dir / "x"));
 }
 

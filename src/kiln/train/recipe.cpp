@@ -73,6 +73,7 @@ const std::map<std::string, Setter>& setters() {
       {"clip_grad", field(&Recipe::clip_grad, "a number")},
       {"grad_checkpointing", field(&Recipe::grad_checkpointing, "none, all or attention")},
       {"grad_checkpointing_every", field(&Recipe::grad_checkpointing_every, "an integer")},
+      {"precision", field(&Recipe::precision, "f32 or bf16")},
       {"label_smoothing", field(&Recipe::label_smoothing, "a number")},
       {"z_loss", field(&Recipe::z_loss, "a number")},
       {"focal_gamma", field(&Recipe::focal_gamma, "a number")},
@@ -146,6 +147,8 @@ void Recipe::validate() const {
   positive(checkpoint_every, "checkpoint_every");
   positive(keep_checkpoints, "keep_checkpoints");
   positive(grad_checkpointing_every, "grad_checkpointing_every");
+  KILN_REQUIRE(precision == "f32" || precision == "bf16",
+               "recipe: 'precision' must be f32 or bf16, got '", precision, "'");
   KILN_REQUIRE(grad_checkpointing == "none" || grad_checkpointing == "all" ||
                    grad_checkpointing == "attention",
                "recipe: 'grad_checkpointing' must be none, all or attention, got '",

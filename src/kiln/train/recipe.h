@@ -34,6 +34,9 @@ struct Recipe {
   // Gradient checkpointing: none | all (whole blocks) | attention (the attention sublayers), on
   // every grad_checkpointing_every-th block.
   std::string grad_checkpointing = "none";
+  // f32, or bf16 mixed precision: forward and backward run on a bf16 copy of the weights, the
+  // optimizer updates f32 master weights (which checkpoints hold).
+  std::string precision = "f32";
   int64_t grad_checkpointing_every = 1;
   double label_smoothing = 0.0;
   double z_loss = 0.0;

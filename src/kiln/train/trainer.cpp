@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kiln/autograd/functions.h"
+#include "kiln/core/copy.h"
 #include "kiln/core/progress.h"
 #include "kiln/core/thread_pool.h"
 #include "kiln/data/loader.h"
@@ -206,16 +207,32 @@ TrainResult train(const Recipe& r, bool resume) {
   models::ModelConfig cfg = models::load_preset(r.model);
   KILN_REQUIRE(cfg.vocab_size >= tok.vocab_size(), "recipe: model '", r.model, "' has vocab_size ",
                cfg.vocab_size, " but the tokenizer has ", tok.vocab_size(), " tokens");
-  models::Decoder model(cfg);
+  models::Decoder model(cfg);  // f32: the weights the optimizer updates and checkpoints hold
   Generator init(r.seed);
   model.init_weights(init);
-  model.train();
-  model.set_checkpointing(r.grad_checkpointing == "all"         ? nn::Checkpoint::Whole
-                          : r.grad_checkpointing == "attention" ? nn::Checkpoint::Attention
-                                                                : nn::Checkpoint::None,
-                          r.grad_checkpointing_every);
+  // bf16 mixed precision: `fwd` is a bf16 copy that runs forward and backward; its gradients are
+  // widened onto the f32 master weights, and the updated masters are rounded back into it.
+  std::unique_ptr<models::Decoder> low;
+  if (r.precision == "bf16") low = std::make_unique<models::Decoder>(cfg, DType::BF16);
+  models::Decoder& fwd = low ? *low : model;
+  fwd.train();
+  fwd.set_checkpointing(r.grad_checkpointing == "all"         ? nn::Checkpoint::Whole
+                        : r.grad_checkpointing == "attention" ? nn::Checkpoint::Attention
+                                                              : nn::Checkpoint::None,
+                        r.grad_checkpointing_every);
   auto opt = make_optimizer(r, model);
   std::vector<Tensor> params = model.parameters();
+  std::vector<Tensor> low_params = low ? low->parameters() : std::vector<Tensor>{};
+  auto round_into_low = [&] {
+    for (size_t i = 0; i < low_params.size(); ++i) copy_tensor(low_params[i], params[i]);
+  };
+  auto widen_grads = [&] {
+    for (size_t i = 0; i < low_params.size(); ++i) {
+      Tensor g = low_params[i].grad();
+      params[i].set_grad(g.defined() ? g.to(DType::F32) : Tensor());
+      low_params[i].set_grad(Tensor());
+    }
+  };
 
   State s{0, {}, r.seed + 1, 0};
   fs::path ckpt_root = out / "checkpoints";
@@ -225,6 +242,7 @@ TrainResult train(const Recipe& r, bool resume) {
     s = load_checkpoint(all.back(), model, *opt);
     std::fprintf(stderr, "resumed from %s\n", all.back().c_str());
   }
+  round_into_low();
   truncate_metrics(out / "metrics.jsonl", s.step);
   std::ofstream metrics(out / "metrics.jsonl", std::ios::app);
   data::TokenLoader loader(train_shard, r.batch_size, r.seq_len, r.seed, true, r.doc_masking);
@@ -248,7 +266,7 @@ TrainResult train(const Recipe& r, bool resume) {
   auto do_sample = [&] {
     std::vector<int32_t> prompt = tok.encode(r.sample_prompt);
     std::vector<int32_t> ids =
-        sample_tokens(model, prompt, r.sample_tokens, r.sample_temperature, sampler, r.seq_len);
+        sample_tokens(fwd, prompt, r.sample_tokens, r.sample_temperature, sampler, r.seq_len);
     res.sample = tok.decode(ids);
     std::fprintf(stderr, "\n--- sample at step %lld ---\n%s%s\n---\n", (long long)s.step,
                  r.sample_prompt.c_str(), res.sample.c_str());
@@ -258,7 +276,7 @@ TrainResult train(const Recipe& r, bool resume) {
     double step_loss = 0, aux = 0;
     for (int64_t micro = 0; micro < r.grad_accum; ++micro) {
       Tensor total;
-      step_loss += batch_loss(model, loader.next(), r, &last_out, &total) / double(r.grad_accum);
+      step_loss += batch_loss(fwd, loader.next(), r, &last_out, &total) / double(r.grad_accum);
       if (last_out.aux_loss.defined()) aux += last_out.aux_loss.item() / double(r.grad_accum);
       backward(r.grad_accum > 1 ? mul_scalar(total, 1.0 / double(r.grad_accum)) : total);
     }
@@ -268,9 +286,11 @@ TrainResult train(const Recipe& r, bool resume) {
                       "; the last good checkpoint is ",
                       all.empty() ? std::string("(none yet)") : all.back().string()));
     }
+    widen_grads();
     gnorm = clip_grad_norm(params, r.clip_grad);
     opt->step(lr);
     opt->zero_grad();
+    round_into_low();
     ++s.step;
     ++window_steps;
     loss = step_loss;
@@ -284,7 +304,7 @@ TrainResult train(const Recipe& r, bool resume) {
     }
     m["tok_s"] = tok_s;
     if (s.step % r.eval_every == 0 || s.step == r.steps) {
-      m["val_loss"] = res.final_val_loss = evaluate(model, val_shard, r);
+      m["val_loss"] = res.final_val_loss = evaluate(fwd, val_shard, r);
       if (!last_out.utilization.empty())
         std::fprintf(stderr, "\n%s", utilization_table(last_out).c_str());
     }

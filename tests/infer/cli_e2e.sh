@@ -48,4 +48,31 @@ printf 'hello\nhow are you\n' |
     --system "be brief" --temperature 0 --max-tokens 6 --stats >"$work/chat.out" 2>"$work/chat.err"
 grep -q "no chat template" "$work/chat.err" && fail "template not used"
 [ "$(grep -c "stats:" "$work/chat.err")" -eq 2 ] || fail "expected 2 replies: $(cat "$work/chat.err")"
+# A checkpoint of `kiln train` is a model folder with its tokenizer: chat finds both.
+for i in $(seq 200); do echo "To be, or not to be, that is the question $i."; done >"$work/corpus.txt"
+cat >"$work/recipe.yaml" <<YAML
+model: $src/tests/infer/data/tiny-bytes.yaml
+data: $work/corpus.txt
+tokenizer: $tokdir
+seq_len: 32
+batch_size: 4
+steps: 4
+lr: 3.0e-3
+warmup: 1
+log_every: 2
+eval_every: 4
+eval_batches: 1
+sample_tokens: 4
+checkpoint_every: 4
+out_dir: $work/run
+YAML
+"$kiln" train --config "$work/recipe.yaml" >"$work/train.out" 2>&1 || fail "train: $(cat "$work/train.out")"
+ckpt=$(ls -d "$work"/run/checkpoints/step_* | tail -1)
+printf 'To be\n' | "$kiln" chat --model "$ckpt" --temperature 0 --max-tokens 8 \
+  >"$work/ckpt.out" 2>"$work/ckpt.err" || fail "chat on a checkpoint: $(cat "$work/ckpt.err")"
+grep -q "no chat template" "$work/ckpt.err" || fail "$(cat "$work/ckpt.err")"
+[ -s "$work/ckpt.out" ] || fail "no reply from the checkpoint"
+ppl=$("$kiln" perplexity --model "$ckpt" --file "$work/corpus.txt" --ctx 64 --stride 32)
+python3 -c 'import json,sys,math; j=json.loads(sys.argv[1]); assert j["tokens"] > 1000 and math.isfinite(j["ppl"]) and j["ppl"] > 1, j' "$ppl" \
+  || fail "perplexity printed $ppl"
 echo "cli e2e: ok"

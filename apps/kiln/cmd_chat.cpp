@@ -32,13 +32,18 @@ std::string trim(const std::string& s) {
 class Chat {
  public:
   Chat(ChatArgs& a, models::Decoder& m, const tokenizer::Tokenizer& tok, infer::Engine& engine)
-      : a_(a), tok_(tok), engine_(engine), templated_(!tok.chat_template().empty()) {
+      : a_(a),
+        tok_(tok),
+        engine_(engine),
+        session_(engine),
+        templated_(!tok.chat_template().empty()) {
     a_.gen.stop_ids = infer::stop_token_ids(a.model.model, m.config(), &tok);
     reset();
   }
   bool templated() const { return templated_; }
 
   void reset() {
+    session_.reset();
     messages_ = nlohmann::ordered_json::array();
     if (!a_.system.empty() && templated_)
       messages_.push_back({{"role", "system"}, {"content", a_.system}});
@@ -67,8 +72,8 @@ class Chat {
                    ids.size(), (long long)engine_.context());
       return;
     }
-    infer::GenerateResult r =
-        engine_.generate(ids, a_.gen, [](size_t, const infer::Sample&, std::string_view piece) {
+    infer::GenerateResult r = engine_.generate(
+        session_, ids, a_.gen, [](size_t, const infer::Sample&, std::string_view piece) {
           std::fwrite(piece.data(), 1, piece.size(), stdout);
           std::fflush(stdout);
         });
@@ -85,6 +90,7 @@ class Chat {
   ChatArgs& a_;
   const tokenizer::Tokenizer& tok_;
   infer::Engine& engine_;
+  infer::Session session_;  // earlier turns stay cached: a turn feeds only what is new
   bool templated_;
   nlohmann::ordered_json messages_;
   std::string transcript_;  // plain continuation: everything so far

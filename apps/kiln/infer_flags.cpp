@@ -58,13 +58,15 @@ void add_generation_flags(CLI::App* cmd, infer::GenerateOptions& o) {
 std::string stats_line(const infer::GenerateStats& s, infer::FinishReason finish) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "stats: prompt %lld tok, prefill %.3f s (%.1f tok/s), time to first token %.3f s, "
+                "stats: prompt %lld tok (%lld cached), prefill %.3f s (%.1f tok/s), time to first "
+                "token %.3f s, "
                 "%lld tok generated, decode %.1f tok/s, kv cache %.2f MiB allocated, %.2f MiB "
                 "peak in use, %lld B/token, finish %s",
-                (long long)s.prompt_tokens, s.prefill_s, s.prefill_tokens_per_s(),
-                s.time_to_first_token_s, (long long)s.generated_tokens, s.decode_tokens_per_s(),
-                double(s.kv_bytes_total) / 1048576.0, double(s.kv_bytes_peak_used) / 1048576.0,
-                (long long)s.kv_bytes_per_token, infer::finish_reason_name(finish));
+                (long long)s.prompt_tokens, (long long)s.cached_tokens, s.prefill_s,
+                s.prefill_tokens_per_s(), s.time_to_first_token_s, (long long)s.generated_tokens,
+                s.decode_tokens_per_s(), double(s.kv_bytes_total) / 1048576.0,
+                double(s.kv_bytes_peak_used) / 1048576.0, (long long)s.kv_bytes_per_token,
+                infer::finish_reason_name(finish));
   return buf;
 }
 

@@ -159,6 +159,37 @@ TEST(Generator, StopStringsCutTheTextAndStreamingAddsUp) {
   EXPECT_EQ(streamed, r.text);  // the stop string's start was held back, never streamed
 }
 
+class SessionTest : public ::testing::TestWithParam<std::string> {};
+
+// A conversation: each turn's prompt is the last prompt, its reply and more. The session feeds
+// only what its cache does not hold, and gives what a fresh sequence gives.
+TEST_P(SessionTest, ReusesTheCachedPrefixAndMatchesAFreshSequence) {
+  models::ModelConfig c = tiny(GetParam());
+  auto m = random_model(c, 18);
+  EngineOptions eo;
+  eo.block_size = 2;
+  Engine e(*m, nullptr, eo);
+  Session session(e);
+  std::vector<int32_t> prompt = prompt_of(6, c.vocab_size);
+  for (int turn = 0; turn < 3; ++turn) {
+    GenerateResult r = e.generate(session, prompt, greedy(5));
+    EXPECT_EQ(r.ids, e.generate(prompt, greedy(5)).ids) << "turn " << turn;
+    // Turn 1 on keeps the last prompt and one reply token: the cache is cut back to there, which
+    // the sliding model cannot do once its windows have moved past it.
+    int64_t want = turn == 0 ? 0 : c.sliding_window > 0 ? 0 : int64_t(prompt.size()) - 2;
+    EXPECT_EQ(r.stats.cached_tokens, want) << "turn " << turn;
+    EXPECT_EQ(session.cached_tokens(), int64_t(prompt.size() + r.ids.size()) - 1);
+    prompt.push_back(r.ids[0]);  // as if the reply were re-encoded differently after its start
+    prompt.push_back(int32_t((turn * 5 + 1) % c.vocab_size));
+    prompt.push_back(int32_t((turn * 3 + 2) % c.vocab_size));
+  }
+  session.reset();
+  EXPECT_EQ(session.cached_tokens(), 0);
+  EXPECT_EQ(e.pool().used_blocks(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, SessionTest, ::testing::Values("llama", "mistral"));
+
 TEST(Generator, BadInputGetsClearErrors) {
   models::ModelConfig c = tiny("llama");  // vocab 61, max_position_embeddings 64
   auto m = random_model(c, 17);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kiln/autograd/grad_mode.h"
+#include "kiln/infer/eval_mode.h"
 
 namespace kiln::infer {
 
@@ -29,13 +30,19 @@ const char* finish_reason_name(FinishReason r) {
 }
 
 struct Engine::Sequence {
-  Sequence(size_t i, std::span<const int32_t> prompt, BlockPool& pool, const SamplingParams& sp)
-      : index(i), tokens(prompt.begin(), prompt.end()), cache(pool), sampler(sp) {
+  Sequence(size_t i, std::span<const int32_t> prompt, PagedKvCache& c, size_t cached_tokens,
+           const SamplingParams& sp)
+      : index(i),
+        tokens(prompt.begin(), prompt.end()),
+        cache(c),
+        cached(cached_tokens),
+        sampler(sp) {
     sampler.reset(prompt);
   }
   size_t index;
   std::vector<int32_t> tokens;  // prompt, then generated
-  PagedKvCache cache;
+  PagedKvCache& cache;
+  size_t cached;  // leading tokens already in the cache (a session's earlier turns)
   Sampler sampler;
   std::optional<tokenizer::StreamDecoder> decoder;
   std::string text;    // generated text so far, held-back tail included
@@ -43,6 +50,13 @@ struct Engine::Sequence {
   bool done = false;
   GenerateResult result;
 };
+
+Session::Session(Engine& engine) : engine_(engine), cache_(engine.pool()) {}
+
+void Session::reset() {
+  cache_.reset();
+  tokens_.clear();
+}
 
 Engine::Engine(models::Decoder& model, const tokenizer::Tokenizer* tokenizer,
                const EngineOptions& options)
@@ -133,37 +147,71 @@ GenerateResult Engine::generate(std::span<const int32_t> prompt, const GenerateO
   return std::move(generate(one, options, on_token)[0]);
 }
 
-std::vector<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>>& prompts,
-                                             const GenerateOptions& o,
-                                             const TokenCallback& on_token) {
+void Engine::check_options(const GenerateOptions& o) const {
   o.sampling.validate();
   KILN_REQUIRE(o.max_tokens > 0, "max_tokens: found ", o.max_tokens, ", expected > 0");
-  KILN_REQUIRE(
-      !prompts.empty() && int64_t(prompts.size()) <= o_.max_sequences, "generate: ", prompts.size(),
-      " prompts, but the engine's cache is planned for 1 to ", o_.max_sequences, " sequences");
   for (const std::string& st : o.stop_strings)
     KILN_REQUIRE(!st.empty(), "stop strings: an empty stop string would stop at once");
   KILN_REQUIRE(o.stop_strings.empty() || tok_,
                "stop strings need a tokenizer to decode text; the model has none");
-  for (const auto& p : prompts) check_prompt(p);
+}
 
-  NoGradGuard ng;
-  bool was_training = model_.training();
-  model_.eval();
+std::vector<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>>& prompts,
+                                             const GenerateOptions& o,
+                                             const TokenCallback& on_token) {
+  check_options(o);
+  KILN_REQUIRE(
+      !prompts.empty() && int64_t(prompts.size()) <= o_.max_sequences, "generate: ", prompts.size(),
+      " prompts, but the engine's cache is planned for 1 to ", o_.max_sequences, " sequences");
+  for (const auto& p : prompts) check_prompt(p);
+  std::vector<std::unique_ptr<PagedKvCache>> caches;
   std::vector<std::unique_ptr<Sequence>> seqs;
   for (size_t i = 0; i < prompts.size(); ++i) {
-    seqs.push_back(std::make_unique<Sequence>(i, prompts[i], *pool_, o.sampling));
-    if (tok_) seqs.back()->decoder.emplace(*tok_, o.skip_special);
+    caches.push_back(std::make_unique<PagedKvCache>(*pool_));
+    seqs.push_back(std::make_unique<Sequence>(i, prompts[i], *caches.back(), 0, o.sampling));
   }
+  return run(seqs, o, on_token);
+}
+
+GenerateResult Engine::generate(Session& session, std::span<const int32_t> prompt,
+                                const GenerateOptions& o, const TokenCallback& on_token) {
+  KILN_REQUIRE(&session.engine_ == this, "generate: the session belongs to another engine");
+  check_options(o);
+  check_prompt(prompt);
+  // Keep what the cache holds of this prompt's start; at least one token must be fed to get
+  // logits, and a cache whose sliding windows have moved past the cut cannot be cut back.
+  const std::vector<int32_t>& held = session.tokens_;
+  size_t keep = 0;
+  while (keep < held.size() && keep + 1 < prompt.size() && held[keep] == prompt[keep]) ++keep;
+  if (!session.cache_.truncate(int64_t(keep))) {
+    keep = 0;
+    session.cache_.reset();
+  }
+  std::vector<std::unique_ptr<Sequence>> seqs;
+  seqs.push_back(std::make_unique<Sequence>(0, prompt, session.cache_, keep, o.sampling));
+  session.tokens_.clear();  // until the run ends, the cache's contents are in flux
+  Sequence& s = *seqs[0];
+  GenerateResult r = std::move(run(seqs, o, on_token)[0]);
+  session.tokens_.assign(s.tokens.begin(), s.tokens.begin() + session.cache_.length());
+  return r;
+}
+
+std::vector<GenerateResult> Engine::run(std::vector<std::unique_ptr<Sequence>>& seqs,
+                                        const GenerateOptions& o, const TokenCallback& on_token) {
+  NoGradGuard ng;
+  EvalModeGuard eval_mode(model_);
+  if (tok_)
+    for (auto& s : seqs) s->decoder.emplace(*tok_, o.skip_special);
   Clock::time_point start = Clock::now();
   for (auto& s : seqs) {  // prefill, chunk by chunk, then the first token
     Clock::time_point t0 = Clock::now();
     size_t n = s->tokens.size(), chunk = size_t(o_.prefill_chunk);
     std::vector<float> logits;
-    for (size_t from = 0; from < n; from += chunk)
+    for (size_t from = s->cached; from < n; from += chunk)
       logits = forward(*s, from, std::min(n, from + chunk));
     s->result.stats.prefill_s = seconds_since(t0);
     s->result.stats.prompt_tokens = int64_t(n);
+    s->result.stats.cached_tokens = int64_t(s->cached);
     emit(*s, s->sampler.next(logits), o, on_token);
     s->result.stats.time_to_first_token_s = seconds_since(start);
   }
@@ -189,7 +237,6 @@ std::vector<GenerateResult> Engine::generate(const std::vector<std::vector<int32
     s->result.text = s->text;
     out.push_back(std::move(s->result));
   }
-  model_.train(was_training);
   return out;
 }
 

@@ -43,9 +43,12 @@ const char* finish_reason_name(FinishReason r);
 
 struct GenerateStats {
   int64_t prompt_tokens = 0, generated_tokens = 0;
+  int64_t cached_tokens = 0;         // prompt tokens a session's cache already held (not fed again)
   double time_to_first_token_s = 0;  // prompt in, first token chosen
   double prefill_s = 0, decode_s = 0;
-  double prefill_tokens_per_s() const { return prefill_s > 0 ? prompt_tokens / prefill_s : 0; }
+  double prefill_tokens_per_s() const {
+    return prefill_s > 0 ? double(prompt_tokens - cached_tokens) / prefill_s : 0;
+  }
   // Tokens after the first (the first comes from the prefill's logits).
   double decode_tokens_per_s() const {
     return decode_s > 0 ? double(generated_tokens - 1) / decode_s : 0;
@@ -69,6 +72,23 @@ struct GenerateResult {
 // of the prompt.
 using TokenCallback = std::function<void(size_t seq, const Sample& s, std::string_view text)>;
 
+class Engine;
+
+// One sequence kept across calls, for conversations: its cache and the tokens in it. A prompt
+// that starts with those tokens (a chat turn re-renders the whole history) feeds only the rest.
+class Session {
+ public:
+  explicit Session(Engine& engine);
+  void reset();  // forget everything; the blocks go back to the pool
+  int64_t cached_tokens() const { return int64_t(tokens_.size()); }
+
+ private:
+  friend class Engine;
+  Engine& engine_;
+  PagedKvCache cache_;
+  std::vector<int32_t> tokens_;  // what cache_ holds
+};
+
 class Engine {
  public:
   // `tokenizer` may be null: then there is no text and no stop strings.
@@ -80,6 +100,9 @@ class Engine {
   std::vector<GenerateResult> generate(const std::vector<std::vector<int32_t>>& prompts,
                                        const GenerateOptions& options,
                                        const TokenCallback& on_token = {});
+  // Continues a session: reuses the cached start of `prompt`, and keeps the result cached.
+  GenerateResult generate(Session& session, std::span<const int32_t> prompt,
+                          const GenerateOptions& options, const TokenCallback& on_token = {});
 
   int64_t context() const { return context_; }
   BlockPool& pool() { return *pool_; }
@@ -88,6 +111,9 @@ class Engine {
  private:
   struct Sequence;
   void check_prompt(std::span<const int32_t> prompt) const;
+  void check_options(const GenerateOptions& o) const;
+  std::vector<GenerateResult> run(std::vector<std::unique_ptr<Sequence>>& seqs,
+                                  const GenerateOptions& o, const TokenCallback& on_token);
   // Feeds ids [from, to) of the sequence's tokens; returns the last position's logits.
   std::vector<float> forward(Sequence& s, size_t from, size_t to);
   void emit(Sequence& s, const Sample& smp, const GenerateOptions& o, const TokenCallback& cb);

@@ -86,6 +86,25 @@ void PagedKvCache::reset() {
   }
 }
 
+bool PagedKvCache::truncate(int64_t n) {
+  KILN_CHECK(n >= 0, "truncate to ", n);
+  const KvLayout& l = pool_.layout();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    int64_t w = l.windows[i];
+    if (n < layers_[i].length && layers_[i].first > (w > 0 ? std::max<int64_t>(0, n - w + 1) : 0))
+      return false;
+  }
+  int64_t bs = pool_.block_size();
+  for (LayerTable& t : layers_) {
+    if (n >= t.length) continue;
+    size_t keep = size_t((n - t.first + bs - 1) / bs);
+    for (size_t b = keep; b < t.blocks.size(); ++b) pool_.release(t.blocks[b]);
+    t.blocks.resize(keep);
+    t.length = n;
+  }
+  return true;
+}
+
 int64_t PagedKvCache::blocks_held() const {
   int64_t n = 0;
   for (const LayerTable& t : layers_) n += int64_t(t.blocks.size());

@@ -84,6 +84,9 @@ class PagedKvCache : public nn::KvCache {
 
   // Returns every block to the pool; the sequence starts again at length 0.
   void reset();
+  // Forgets tokens from position n on, returning the blocks past it. False (and nothing changed)
+  // when a sliding layer has already dropped keys that position n would need.
+  bool truncate(int64_t n);
   int64_t blocks_held() const;
   // Keys of `layer` still held: its first held position (> 0 once a window has slid).
   int64_t first_position(int64_t layer) const { return layers_[size_t(layer)].first; }

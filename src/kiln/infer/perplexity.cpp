@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kiln/autograd/grad_mode.h"
+#include "kiln/infer/eval_mode.h"
 
 namespace kiln::infer {
 
@@ -21,8 +22,7 @@ PerplexityResult perplexity(models::Decoder& model, std::span<const int32_t> ids
     KILN_REQUIRE(ids[size_t(i)] >= 0 && ids[size_t(i)] < v, "perplexity: token id ", ids[size_t(i)],
                  " at index ", i, " is out of range [0, ", v, ")");
   NoGradGuard ng;
-  bool was_training = model.training();
-  model.eval();
+  EvalModeGuard eval_mode(model);
   PerplexityResult r;
   double total = 0;
   int64_t scored_to = 1;  // tokens before this are scored (token 0 has no prediction)
@@ -42,7 +42,6 @@ PerplexityResult perplexity(models::Decoder& model, std::span<const int32_t> ids
     scored_to = end;
     ++r.windows;
   }
-  model.train(was_training);
   r.nll = total / double(r.tokens);
   r.ppl = std::exp(r.nll);
   return r;

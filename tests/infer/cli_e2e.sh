@@ -14,6 +14,19 @@ got=$("$kiln" generate --model "$src/tests/data/hf/llama" --ids "$prompt" --temp
   || fail "generate ids $got, expected $want"
 grep -q "decode .* tok/s" "$work/gen.err" || fail "--stats printed no decode rate"
 
+# --logprobs: one JSON line per token, the chosen token's log-probability among the top N.
+"$kiln" generate --model "$src/tests/data/hf/llama" --ids "$prompt" --temperature 0 \
+  --max-tokens 4 --ignore-eos --logprobs 3 >"$work/lp.out"
+python3 - "$work/lp.out" <<'PY' || fail "--logprobs output: $(cat "$work/lp.out")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 4, lines
+for t in lines:
+    lps = [x["logprob"] for x in t["top"]]
+    assert len(lps) == 3 and lps == sorted(lps, reverse=True) and lps[0] <= 0
+    assert t["id"] == t["top"][0]["id"] and abs(t["logprob"] - lps[0]) < 1e-6  # greedy
+PY
+
 # Errors are messages, not crashes.
 if "$kiln" generate --model "$src/tests/data/hf/llama" --ids 1,999 2>"$work/bad.err"; then
   fail "an unknown token id was accepted"

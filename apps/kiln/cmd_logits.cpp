@@ -3,9 +3,9 @@
 // position as raw little-endian f32 [T, V].
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "command.h"
+#include "infer_flags.h"
 #include "kiln/autograd/grad_mode.h"
 #include "kiln/io/mmap.h"
 #include "kiln/models/open_model.h"
@@ -18,28 +18,8 @@ struct LogitsArgs {
   uint64_t seed = 0;
 };
 
-std::vector<int64_t> parse_ids(const std::string& s) {
-  std::vector<int64_t> ids;
-  std::stringstream in(s);
-  std::string tok;
-  while (std::getline(in, tok, ',')) {
-    size_t used = 0;
-    int64_t v = 0;
-    try {
-      v = std::stoll(tok, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    KILN_REQUIRE(used == tok.size() && !tok.empty(), "--ids: found \"", tok,
-                 "\", expected comma-separated integers");
-    ids.push_back(v);
-  }
-  KILN_REQUIRE(!ids.empty(), "--ids: expected at least one token id");
-  return ids;
-}
-
 void run(const LogitsArgs& a) {
-  std::vector<int64_t> ids = parse_ids(a.ids);
+  std::vector<int64_t> ids = parse_id_list(a.ids, "--ids");
   auto model = models::open_model(a.model, a.seed, parse_dtype(a.dtype));
   int64_t v = model->config().vocab_size;
   for (int64_t id : ids)

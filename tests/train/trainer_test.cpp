@@ -130,6 +130,9 @@ TEST(Trainer, NonFiniteLossStopsWithLastCheckpointIntact) {
     EXPECT_EQ(e.path().filename().string().rfind("step_", 0), 0u) << e.path();
     EXPECT_TRUE(fs::exists(e.path() / "model.safetensors"));
     EXPECT_TRUE(fs::exists(e.path() / "trainer_state.json"));
+    // The tokenizer travels with the weights, so `kiln chat --model <checkpoint>` works.
+    EXPECT_TRUE(fs::exists(e.path() / "tokenizer.json"));
+    EXPECT_TRUE(fs::exists(e.path() / "tokenizer_config.json"));
     ++complete;
   }
   EXPECT_GE(complete, 1);

@@ -118,14 +118,26 @@ struct State {
   uint64_t sample_seed = 0, sample_offset = 0;
 };
 
+// The tokenizer travels with each checkpoint, so that a checkpoint is a whole Hugging Face folder
+// that `kiln generate` / `kiln chat` (and transformers) load without being told where it came from.
+void copy_tokenizer(const std::string& tokenizer, const fs::path& dir) {
+  fs::path src = tokenizer;
+  fs::path folder = fs::is_directory(src) ? src : src.parent_path();
+  fs::path json = fs::is_directory(src) ? src / "tokenizer.json" : src;
+  if (fs::is_regular_file(json)) fs::copy_file(json, dir / "tokenizer.json");
+  if (fs::is_regular_file(folder / "tokenizer_config.json"))
+    fs::copy_file(folder / "tokenizer_config.json", dir / "tokenizer_config.json");
+}
+
 void save_checkpoint(const fs::path& root, const State& s, models::Decoder& m, const Optimizer& opt,
-                     int64_t keep) {
+                     int64_t keep, const std::string& tokenizer) {
   fs::create_directories(root);
   fs::path final_dir = root / checkpoint_name(s.step),
            tmp = root / (".tmp_" + checkpoint_name(s.step));
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   models::save_hf(m, tmp.string());
+  copy_tokenizer(tokenizer, tmp);
   std::vector<std::pair<std::string, Tensor>> st;
   for (auto& [k, v] : opt.state()) st.emplace_back(k, v);
   io::save_safetensors((tmp / "optimizer.safetensors").string(), st);
@@ -318,7 +330,7 @@ TrainResult train(const Recipe& r, bool resume) {
     if (r.sample_every > 0 && s.step % r.sample_every == 0 && s.step < r.steps) do_sample();
     if (s.step % r.checkpoint_every == 0 || s.step == r.steps) {
       s.sample_offset = sampler.offset();
-      save_checkpoint(ckpt_root, s, model, *opt, r.keep_checkpoints);
+      save_checkpoint(ckpt_root, s, model, *opt, r.keep_checkpoints, r.tokenizer);
       res.checkpoint = (ckpt_root / checkpoint_name(s.step)).string();
     }
   }

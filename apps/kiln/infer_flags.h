@@ -1,0 +1,29 @@
+#pragma once
+// Flags and helpers shared by the commands that run a model (generate, chat, perplexity).
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kiln/infer/generator.h"
+
+namespace kiln::app {
+
+// "1,2,3" -> ids; names the flag and the bad entry.
+std::vector<int64_t> parse_id_list(const std::string& s, const std::string& flag);
+
+// The model and tokenizer flags every inference command takes.
+struct ModelFlags {
+  std::string model, tokenizer, dtype = "f32";
+  uint64_t init_seed = 0;
+  int64_t ctx = 0;
+};
+void add_model_flags(CLI::App* cmd, ModelFlags& f);
+
+// --max-tokens, --temperature, --top-k, ..., --stop: generation's options.
+void add_generation_flags(CLI::App* cmd, infer::GenerateOptions& o);
+
+// One line for --stats (stderr).
+std::string stats_line(const infer::GenerateStats& s, infer::FinishReason finish);
+
+}  // namespace kiln::app

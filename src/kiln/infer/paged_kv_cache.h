@@ -1,0 +1,109 @@
+#pragma once
+// The paged KV cache: one pool of fixed-size blocks shared by every sequence, and per sequence
+// and layer a block table naming the blocks that hold its keys and values in order. A block holds
+// block_size tokens of one layer (k and v, [kv_heads, block_size, head_dim] each). Blocks return
+// to the pool when a sequence ends or resets, and sliding-window layers return the blocks that lie
+// wholly before their window as the sequence grows, so a long generation holds only its window.
+//
+// The pool is allocated once, up front, at the size the caller plans (Memory is planned, not
+// discovered): running out is a kiln::Error naming the setting to raise.
+#include <cstdint>
+#include <vector>
+
+#include "kiln/models/config.h"
+#include "kiln/nn/kv_cache.h"
+
+namespace kiln::infer {
+
+// What one token of one layer needs in the cache, and which layers slide.
+struct KvLayout {
+  int64_t n_layers = 0, kv_heads = 0, head_dim = 0;
+  DType dtype = DType::F32;
+  std::vector<int64_t> windows;  // per layer: keys a query sees, 0 = all
+};
+
+// From a model config. ALiBi models keep every key: their bias is built for the whole sequence
+// once per forward, so a layer may not return fewer keys than the others.
+KvLayout kv_layout(const models::ModelConfig& c, DType dt);
+
+class BlockPool {
+ public:
+  BlockPool(const KvLayout& layout, int64_t block_size, int64_t num_blocks);
+
+  // Blocks that `seqs` sequences of up to `tokens` tokens each need, when the model is fed at
+  // most `chunk` tokens per forward (sliding layers hold their window plus one chunk).
+  static int64_t blocks_needed(const KvLayout& layout, int64_t block_size, int64_t tokens,
+                               int64_t chunk, int64_t seqs = 1);
+
+  int64_t allocate();  // throws kiln::Error when none is free
+  void release(int64_t block);
+
+  // Views of one block: [kv_heads, block_size, head_dim].
+  Tensor k(int64_t block) const { return storage_.select(0, block).select(0, 0); }
+  Tensor v(int64_t block) const { return storage_.select(0, block).select(0, 1); }
+
+  const KvLayout& layout() const { return layout_; }
+  int64_t block_size() const { return block_size_; }
+  int64_t num_blocks() const { return num_blocks_; }
+  int64_t free_blocks() const { return int64_t(free_.size()); }
+  int64_t used_blocks() const { return num_blocks_ - free_blocks(); }
+  int64_t peak_used_blocks() const { return peak_used_; }
+
+  // Bytes: of the whole pool, of one block, of one token in one layer (k + v), and of one token
+  // in every layer (what a full-attention model adds per generated token).
+  int64_t bytes_total() const { return num_blocks_ * block_bytes(); }
+  int64_t block_bytes() const { return block_size_ * bytes_per_token_layer(); }
+  int64_t bytes_per_token_layer() const;
+  int64_t bytes_per_token() const { return layout_.n_layers * bytes_per_token_layer(); }
+
+ private:
+  KvLayout layout_;
+  int64_t block_size_, num_blocks_, peak_used_ = 0;
+  Tensor storage_;             // [num_blocks, 2 (k, v), kv_heads, block_size, head_dim]
+  std::vector<int64_t> free_;  // a stack: the most recently freed block is reused first
+  std::vector<bool> in_use_;
+};
+
+// The cache of one sequence (batch size 1) over a shared pool: what Decoder::forward takes.
+//
+// Reading gathers the sequence's blocks of the layer into one contiguous buffer for the
+// attention kernel (a paged attention kernel would read the blocks in place; this is the simple
+// first step). The buffer is shared by all layers and reused between steps, so a decode step
+// allocates nothing once it has grown; the tensors append() returns are therefore valid only until
+// the next append, which is why the cache refuses to run with grad mode on (autograd would keep
+// them for backward).
+class PagedKvCache : public nn::KvCache {
+ public:
+  explicit PagedKvCache(BlockPool& pool);
+  ~PagedKvCache() override;
+  PagedKvCache(const PagedKvCache&) = delete;
+  PagedKvCache& operator=(const PagedKvCache&) = delete;
+
+  std::pair<Tensor, Tensor> append(int64_t layer, const Tensor& k, const Tensor& v) override;
+  int64_t length() const override { return layers_[0].length; }
+
+  // Returns every block to the pool; the sequence starts again at length 0.
+  void reset();
+  // Forgets tokens from position n on, returning the blocks past it. False (and nothing changed)
+  // when a sliding layer has already dropped keys that position n would need.
+  bool truncate(int64_t n);
+  int64_t blocks_held() const;
+  // Keys of `layer` still held: its first held position (> 0 once a window has slid).
+  int64_t first_position(int64_t layer) const { return layers_[size_t(layer)].first; }
+
+ private:
+  struct LayerTable {
+    int64_t first = 0;   // position of the first token of blocks[0]
+    int64_t length = 0;  // tokens appended so far
+    std::vector<int64_t> blocks;
+  };
+  void drop_outside_window(LayerTable& t, int64_t window);
+  void write(LayerTable& t, const Tensor& k, const Tensor& v);
+  std::pair<Tensor, Tensor> gather(const LayerTable& t);
+
+  BlockPool& pool_;
+  std::vector<LayerTable> layers_;
+  Tensor gather_k_, gather_v_;  // [1, kv_heads, capacity, head_dim], grown by doubling
+};
+
+}  // namespace kiln::infer

@@ -1,0 +1,50 @@
+#include "kiln/infer/perplexity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kiln/autograd/grad_mode.h"
+#include "kiln/infer/eval_mode.h"
+
+namespace kiln::infer {
+
+PerplexityResult perplexity(models::Decoder& model, std::span<const int32_t> ids, int64_t context,
+                            int64_t stride) {
+  int64_t n = int64_t(ids.size()), v = model.config().vocab_size;
+  KILN_REQUIRE(n >= 2, "perplexity: ", n, " tokens; expected at least 2");
+  KILN_REQUIRE(context >= 2 && context <= model.config().max_position_embeddings,
+               "perplexity: context ", context, ", expected in [2, ",
+               model.config().max_position_embeddings, "] (max_position_embeddings)");
+  KILN_REQUIRE(stride >= 1 && stride <= context, "perplexity: stride ", stride,
+               ", expected in [1, ", context, "] (the context)");
+  for (int64_t i = 0; i < n; ++i)
+    KILN_REQUIRE(ids[size_t(i)] >= 0 && ids[size_t(i)] < v, "perplexity: token id ", ids[size_t(i)],
+                 " at index ", i, " is out of range [0, ", v, ")");
+  NoGradGuard ng;
+  EvalModeGuard eval_mode(model);
+  PerplexityResult r;
+  double total = 0;
+  int64_t scored_to = 1;  // tokens before this are scored (token 0 has no prediction)
+  for (int64_t begin = 0; scored_to < n; begin += stride) {
+    int64_t end = std::min(begin + context, n);
+    std::vector<int64_t> w(ids.begin() + begin, ids.begin() + end);
+    Tensor logits = model.forward(Tensor::from_vector(w, {1, end - begin})).logits;
+    std::vector<float> lv = logits.to_vector<float>();
+    for (int64_t j = std::max(scored_to, begin + 1); j < end; ++j) {  // predict ids[j]
+      const float* row = lv.data() + (j - 1 - begin) * v;
+      float mx = *std::max_element(row, row + v);
+      double z = 0;
+      for (int64_t c = 0; c < v; ++c) z += std::exp(double(row[c]) - mx);
+      total += mx + std::log(z) - double(row[ids[size_t(j)]]);
+      ++r.tokens;
+    }
+    scored_to = end;
+    ++r.windows;
+  }
+  r.nll = total / double(r.tokens);
+  r.ppl = std::exp(r.nll);
+  return r;
+}
+
+}  // namespace kiln::infer

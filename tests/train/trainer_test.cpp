@@ -114,6 +114,21 @@ TEST(Trainer, BadRecipesAreRejectedBeforeTraining) {
   EXPECT_FALSE(fs::exists(run.dir / "x"));
 }
 
+TEST(Trainer, ModelCheckpointsCannotHoldIsRejectedBeforeTraining) {
+  TinyRun run;
+  // Llama checkpoints have no QK-norm switch: found by a run that failed at its first checkpoint.
+  std::ifstream in(run.dir / "model.yaml");
+  std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(run.dir / "qk.yaml") << yaml << "qk_norm: true\n";
+  try {
+    train(run.recipe("q", {"model=" + (run.dir / "qk.yaml").string()}));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("qk_norm"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(run.dir / "q" / "metrics.jsonl"));
+}
+
 TEST(Trainer, NonFiniteLossStopsWithLastCheckpointIntact) {
   TinyRun run;
   // An absurd learning rate overflows the weights within a few steps.

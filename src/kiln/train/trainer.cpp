@@ -219,6 +219,9 @@ TrainResult train(const Recipe& r, bool resume) {
   models::ModelConfig cfg = models::load_preset(r.model);
   KILN_REQUIRE(cfg.vocab_size >= tok.vocab_size(), "recipe: model '", r.model, "' has vocab_size ",
                cfg.vocab_size, " but the tokenizer has ", tok.vocab_size(), " tokens");
+  // Checkpoints are Hugging Face folders: a model config.json cannot express fails here, before
+  // training, rather than at the first checkpoint.
+  models::to_hf_config(cfg);
   models::Decoder model(cfg);  // f32: the weights the optimizer updates and checkpoints hold
   Generator init(r.seed);
   model.init_weights(init);

@@ -124,7 +124,10 @@ void add_gguf_model(const Decoder& m, io::GGUFWriter& w, const GgufSaveOptions& 
   for (const GgufTensor& g : gguf_tensors(m)) {
     Tensor t = stacked_param(g, params).to(DType::F32).contiguous();
     if (g.rope_heads > 0) t = reorder_rope_rows(t, g.rope_heads, true);
-    DType dt = gguf_tensor_type(t.sizes(), opt.type);
+    // The router stays f32 as llama.cpp keeps it: it is small, and rounding it flips near-tied
+    // expert choices.
+    bool router = g.name.ends_with("ffn_gate_inp.weight");
+    DType dt = router ? DType::F32 : gguf_tensor_type(t.sizes(), opt.type);
     w.add_tensor(g.name, is_quantized(dt) ? quant::quantize(t, dt) : t.to(dt).contiguous());
   }
 }

@@ -22,9 +22,9 @@
 namespace kiln::models {
 
 struct GgufSaveOptions {
-  // Type of the matrices: f32, f16, bf16, q8_0, q4_0 or q4_k. Norms and other 1-D tensors stay
-  // f32 (as llama.cpp keeps them); a matrix whose rows are not a whole number of blocks is
-  // written f16.
+  // Type of the matrices: f32, f16, bf16, q8_0, q4_0 or q4_k. Norms and other 1-D tensors and the
+  // MoE router stay f32 (as llama.cpp keeps them); a matrix whose rows are not a whole number of
+  // blocks is written f16.
   DType type = DType::F32;
 };
 

@@ -1,6 +1,7 @@
 // The transformers fixtures (tests/data/hf) through GGUF: load the HF folder, write GGUF, load
 // that, and compare with transformers' logits. Fixtures using a variant GGUF cannot hold yet
-// (sliding windows, llama3 / dynamic RoPE, unnormalized top-k MoE weights) must be refused on write, naming the field.
+// (sliding windows, llama3 / dynamic RoPE, unnormalized top-k MoE weights) must be refused on
+// write, naming the field.
 #include <gtest/gtest.h>
 #include <unistd.h>
 

@@ -156,6 +156,9 @@ TEST(GgufModel, QuantizedRoundTripWithinQuantError) {
       io::GGUFReader r(f.path);
       EXPECT_EQ(r.find_tensor("blk.0.attn_norm.weight")->dtype, DType::F32);
       EXPECT_EQ(r.find_tensor("token_embd.weight")->dtype, type);
+      if (const io::GGUFTensorInfo* router = r.find_tensor("blk.0.ffn_gate_inp.weight")) {
+        EXPECT_EQ(router->dtype, DType::F32);  // as llama.cpp keeps it
+      }
       auto back = load_gguf(r);
       // Unpermuted tensors load as exactly the dequantized quantization of the original.
       for (const auto& p : back->named_parameters())

@@ -66,6 +66,11 @@ void to_hf(const models::Decoder& m, const ConvertArgs& a) {
 
 void run(const ConvertArgs& a) {
   KILN_REQUIRE(a.to == "gguf" || a.to == "hf", "--to: found \"", a.to, "\", expected gguf or hf");
+  // Checked before loading, which may take long.
+  const std::string gguf_types = "f32|f16|bf16|q8_0|q4_0|q4_k", hf_types = "f32|bf16|f16";
+  const std::string& allowed = a.to == "gguf" ? gguf_types : hf_types;
+  KILN_REQUIRE(("|" + allowed + "|").find("|" + a.type + "|") != std::string::npos,
+               "--type: found \"", a.type, "\", expected one of ", allowed, " for --to ", a.to);
   auto model = models::open_model(a.model, a.seed);
   if (a.to == "gguf")
     to_gguf(*model, a);

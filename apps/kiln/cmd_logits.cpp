@@ -42,7 +42,7 @@ RegisterCommand reg([](CLI::App& app) {
   auto args = std::make_shared<LogitsArgs>();
   CLI::App* cmd = app.add_subcommand("logits", "Logits of a token sequence, as JSON");
   cmd->add_option("--model", args->model,
-                  "Hugging Face folder, or a preset name (random init with --seed)")
+                  "Hugging Face folder, .gguf file, or a preset name (random init with --seed)")
       ->required();
   cmd->add_option("--ids", args->ids, "comma-separated token ids")->required();
   cmd->add_option("--out", args->out, "also write all positions as raw f32 [T, V]");

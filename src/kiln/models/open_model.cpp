@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "kiln/models/gguf_model.h"
 #include "kiln/models/hf_checkpoint.h"
 
 namespace kiln::models {
@@ -11,12 +12,14 @@ bool is_hf_dir(const std::string& spec) {
 }
 
 ModelConfig load_config(const std::string& spec) {
+  if (is_gguf_path(spec)) return gguf_config(io::GGUFReader(spec));
   if (is_hf_dir(spec))
     return load_hf_config((std::filesystem::path(spec) / "config.json").string());
   return load_preset(spec);
 }
 
 std::unique_ptr<Decoder> open_model(const std::string& spec, uint64_t seed, DType dt) {
+  if (is_gguf_path(spec)) return load_gguf(spec, dt);
   if (is_hf_dir(spec)) {
     LoadOptions o;
     o.dtype = dt;

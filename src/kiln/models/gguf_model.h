@@ -10,7 +10,8 @@
 //   llama.cpp too (its NEOX mode) and are stored as they are.
 // - MoE experts are stacked: ffn_gate_exps [n_expert, ff, d] (ggml: ne = {d, ff, n_expert}).
 //
-// Variants llama.cpp's architectures cannot express (sliding windows, llama3/dynamic RoPE, a
+// Llama-3 RoPE scaling travels as llama.cpp's rope_freqs.weight tensor (gguf_rope_freqs.h).
+// Variants llama.cpp's architectures cannot express (sliding windows, dynamic RoPE, a
 // LayerNorm, a non-gated MLP, shared experts, unnormalised top-k MoE weights, ...) are refused on
 // write with an error naming the field.
 #include <memory>

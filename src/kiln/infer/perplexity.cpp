@@ -13,7 +13,9 @@ PerplexityResult perplexity(models::Decoder& model, std::span<const int32_t> ids
                             int64_t stride) {
   int64_t n = int64_t(ids.size()), v = model.config().vocab_size;
   KILN_REQUIRE(n >= 2, "perplexity: ", n, " tokens; expected at least 2");
-  KILN_REQUIRE(context >= 2 && context <= model.config().max_position_embeddings,
+  // Dynamic-NTK RoPE exists to run past max_position_embeddings (it rescales with the length).
+  bool extrapolates = model.config().rope_scaling.rope_type == "dynamic";
+  KILN_REQUIRE(context >= 2 && (extrapolates || context <= model.config().max_position_embeddings),
                "perplexity: context ", context, ", expected in [2, ",
                model.config().max_position_embeddings, "] (max_position_embeddings)");
   KILN_REQUIRE(stride >= 1 && stride <= context, "perplexity: stride ", stride,

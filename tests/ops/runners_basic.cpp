@@ -25,7 +25,10 @@ RegisterOp sum_op("sum", [](const V& x, const J& p) {
 RegisterOp mean_op("mean", [](const V& x, const J& p) {
   return V{mean(x[0], p["dims"].get<std::vector<int64_t>>(), p["keepdim"])};
 });
-RegisterOp matmul_op("matmul", [](const V& x, const J&) { return V{matmul(x[0], x[1])}; });
+RegisterOp matmul_op("matmul", [](const V& x, const J& p) {
+  // transpose_b: multiply by a transposed view, the layout linear() hands to gemm.
+  return V{matmul(x[0], p.value("transpose_b", false) ? transpose(x[1], -1, -2) : x[1])};
+});
 RegisterOp linear_op("linear", [](const V& x, const J&) {
   return V{linear(x[0], x[1], x.size() > 2 ? x[2] : Tensor())};
 });

@@ -36,6 +36,20 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha,
       for (int64_t j = 0; j < M * N; ++j) oi[j] = beta == 0.f ? T(0) : T(beta) * oi[j];
       continue;
     }
+    if (M == 1) {
+      // One row (decode): a matrix-vector product streams B once, where gemm would first pack
+      // it into panels (most of a decode step's time otherwise). a's elements are la.ld apart
+      // when its row is a column of a transposed view.
+      int64_t inc = la.trans == CblasNoTrans ? 1 : la.ld;
+      bool rows_are_k = lb.trans == CblasNoTrans;  // b stored [K, N]: out = b^T a
+      if constexpr (std::is_same_v<T, float>)
+        cblas_sgemv(CblasRowMajor, rows_are_k ? CblasTrans : CblasNoTrans, rows_are_k ? K : N,
+                    rows_are_k ? N : K, alpha, bi, lb.ld, ai, inc, beta, oi, 1);
+      else
+        cblas_dgemv(CblasRowMajor, rows_are_k ? CblasTrans : CblasNoTrans, rows_are_k ? K : N,
+                    rows_are_k ? N : K, alpha, bi, lb.ld, ai, inc, beta, oi, 1);
+      continue;
+    }
     if constexpr (std::is_same_v<T, float>)
       cblas_sgemm(CblasRowMajor, la.trans, lb.trans, M, N, K, alpha, ai, la.ld, bi, lb.ld, beta, oi,
                   N);

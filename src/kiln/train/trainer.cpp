@@ -288,11 +288,12 @@ TrainResult train(const Recipe& r, bool resume) {
   };
   while (s.step < r.steps) {
     double lr = learning_rate(r.schedule, s.step);
-    double step_loss = 0, aux = 0;
+    double step_loss = 0, aux = 0, zl = 0;
     for (int64_t micro = 0; micro < r.grad_accum; ++micro) {
       Tensor total;
       step_loss += batch_loss(fwd, loader.next(), r, &last_out, &total) / double(r.grad_accum);
       if (last_out.aux_loss.defined()) aux += last_out.aux_loss.item() / double(r.grad_accum);
+      if (last_out.z_loss.defined()) zl += last_out.z_loss.item() / double(r.grad_accum);
       backward(r.grad_accum > 1 ? mul_scalar(total, 1.0 / double(r.grad_accum)) : total);
     }
     if (!std::isfinite(step_loss)) {
@@ -312,6 +313,7 @@ TrainResult train(const Recipe& r, bool resume) {
     s.pos = loader.position();
     json m = {{"step", s.step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm}};
     if (last_out.aux_loss.defined()) m["aux_loss"] = aux;
+    if (last_out.z_loss.defined()) m["router_z_loss"] = zl;
     if (s.step % r.log_every == 0 || s.step == r.steps) {
       tok_s = double(window_steps * tokens_per_step) / seconds_since(window_start);
       window_start = Clock::now();

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "id_list.h"
 #include "infer_flags.h"
 #include "kiln/infer/model_files.h"
 #include "kiln/models/open_model.h"

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "infer_flags.h"
+#include "id_list.h"
 #include "kiln/autograd/grad_mode.h"
 #include "kiln/io/mmap.h"
 #include "kiln/models/open_model.h"

@@ -4,12 +4,12 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "id_list.h"
 #include "kiln/core/error.h"
 #include "kiln/tokenizer/tokenizer.h"
 
@@ -62,29 +62,6 @@ std::vector<int32_t> parse_ids(const nlohmann::json& j, const std::string& where
         v.is_number_integer() && v.get<int64_t>() >= INT32_MIN && v.get<int64_t>() <= INT32_MAX,
         where, ": expected integer token ids, found ", v.dump());
     ids.push_back(int32_t(v.get<int64_t>()));
-  }
-  return ids;
-}
-
-// "1,2,3", "1 2 3" or "[1, 2, 3]".
-std::vector<int32_t> parse_id_list(const std::string& s) {
-  std::string t = s;
-  for (char& c : t)
-    if (c == ',' || c == '[' || c == ']') c = ' ';
-  std::istringstream in(t);
-  std::vector<int32_t> ids;
-  std::string word;
-  while (in >> word) {
-    size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(word, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    KILN_REQUIRE(used == word.size() && v >= INT32_MIN && v <= INT32_MAX, "detokenize: '", word,
-                 "' is not a token id (expected integers like 1,2,3)");
-    ids.push_back(int32_t(v));
   }
   return ids;
 }
@@ -164,7 +141,12 @@ kiln::app::RegisterCommand detokenize_cmd([](CLI::App& app) {
     KILN_REQUIRE(jsonl->count() + ids->count() > 0, "detokenize: give the ids (1,2,3) or --jsonl");
     Tokenizer tok = Tokenizer::load(o->tokenizer);
     if (o->jsonl.empty()) {
-      write(decode(tok, parse_id_list(o->ids), o->skip_special, o->stream));
+      std::vector<int32_t> ids;
+      for (int64_t id : kiln::app::parse_id_list(o->ids, "detokenize", 0)) {
+        KILN_REQUIRE(id >= INT32_MIN && id <= INT32_MAX, "detokenize: ", id, " is not a token id");
+        ids.push_back(int32_t(id));
+      }
+      write(decode(tok, ids, o->skip_special, o->stream));
       return;
     }
     std::string out;

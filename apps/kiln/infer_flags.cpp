@@ -1,30 +1,8 @@
 #include "infer_flags.h"
 
-#include <sstream>
-
 #include "kiln/core/error.h"
 
 namespace kiln::app {
-
-std::vector<int64_t> parse_id_list(const std::string& s, const std::string& flag) {
-  std::vector<int64_t> ids;
-  std::stringstream in(s);
-  std::string tok;
-  while (std::getline(in, tok, ',')) {
-    size_t used = 0;
-    int64_t v = 0;
-    try {
-      v = std::stoll(tok, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    KILN_REQUIRE(used == tok.size() && !tok.empty(), flag, ": found \"", tok,
-                 "\", expected comma-separated integers");
-    ids.push_back(v);
-  }
-  KILN_REQUIRE(!ids.empty(), flag, ": expected at least one token id");
-  return ids;
-}
 
 void add_model_flags(CLI::App* cmd, ModelFlags& f) {
   cmd->add_option("--model", f.model,

@@ -9,9 +9,6 @@
 
 namespace kiln::app {
 
-// "1,2,3" -> ids; names the flag and the bad entry.
-std::vector<int64_t> parse_id_list(const std::string& s, const std::string& flag);
-
 // The model and tokenizer flags every inference command takes.
 struct ModelFlags {
   std::string model, tokenizer, dtype = "f32";

@@ -110,29 +110,29 @@ size_t held_back(const std::string& text, size_t from, const std::vector<std::st
 void Engine::emit(Sequence& s, const Sample& smp, const GenerateOptions& o,
                   const TokenCallback& cb) {
   GenerateResult& r = s.result;
-  bool stop_token = std::find(o.stop_ids.begin(), o.stop_ids.end(), smp.id) != o.stop_ids.end();
-  if (stop_token) {
-    r.finish = FinishReason::StopToken;
+  auto finish = [&](FinishReason why) {
+    r.finish = why;
+    s.done = true;
+  };
+  if (std::find(o.stop_ids.begin(), o.stop_ids.end(), smp.id) != o.stop_ids.end()) {
+    finish(FinishReason::StopToken);
   } else {
     r.ids.push_back(smp.id);
     r.samples.push_back(smp);
     s.tokens.push_back(smp.id);
     if (s.decoder) s.text += s.decoder->push(smp.id);
     if (int64_t(r.ids.size()) >= o.max_tokens)
-      r.finish = FinishReason::Length;
+      finish(FinishReason::Length);
     else if (int64_t(s.tokens.size()) >= context_)
-      r.finish = FinishReason::Context;
+      finish(FinishReason::Context);
   }
-  s.done =
-      stop_token || int64_t(r.ids.size()) >= o.max_tokens || int64_t(s.tokens.size()) >= context_;
   if (s.done && s.decoder) s.text += s.decoder->finish();
   // The earliest complete stop string ends the sequence; the text before it is released.
   size_t cut = std::string::npos;
   for (const std::string& st : o.stop_strings) cut = std::min(cut, s.text.find(st, s.emitted));
   if (cut != std::string::npos) {
     s.text.resize(cut);
-    s.done = true;
-    r.finish = FinishReason::StopString;
+    finish(FinishReason::StopString);
   }
   size_t end =
       s.done ? s.text.size() : s.text.size() - held_back(s.text, s.emitted, o.stop_strings);

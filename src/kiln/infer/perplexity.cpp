@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kiln/autograd/functions.h"
 #include "kiln/autograd/grad_mode.h"
 #include "kiln/infer/eval_mode.h"
 
@@ -30,16 +31,20 @@ PerplexityResult perplexity(models::Decoder& model, std::span<const int32_t> ids
   int64_t scored_to = 1;  // tokens before this are scored (token 0 has no prediction)
   for (int64_t begin = 0; scored_to < n; begin += stride) {
     int64_t end = std::min(begin + context, n);
+    int64_t t = end - begin;
     std::vector<int64_t> w(ids.begin() + begin, ids.begin() + end);
-    Tensor logits = model.forward(Tensor::from_vector(w, {1, end - begin})).logits;
-    std::vector<float> lv = logits.to_vector<float>();
-    for (int64_t j = std::max(scored_to, begin + 1); j < end; ++j) {  // predict ids[j]
-      const float* row = lv.data() + (j - 1 - begin) * v;
-      float mx = *std::max_element(row, row + v);
-      double z = 0;
-      for (int64_t c = 0; c < v; ++c) z += std::exp(double(row[c]) - mx);
-      total += mx + std::log(z) - double(row[ids[size_t(j)]]);
-      ++r.tokens;
+    // In f32 whatever the model's dtype: the loss comes back in the logits' dtype.
+    Tensor logits =
+        model.forward(Tensor::from_vector(w, {1, t})).logits.reshape({t, v}).to(DType::F32);
+    // Row j - 1 - begin predicts ids[j]; rows whose token an earlier window scored are ignored.
+    std::vector<int64_t> targets(size_t(t), -100);
+    int64_t first = std::max(scored_to, begin + 1);
+    for (int64_t j = first; j < end; ++j) targets[size_t(j - 1 - begin)] = ids[size_t(j)];
+    if (end > first) {
+      // The fused cross-entropy gives the mean over the scored rows.
+      total +=
+          cross_entropy(logits, Tensor::from_vector(targets, {t})).item() * double(end - first);
+      r.tokens += end - first;
     }
     scored_to = end;
     ++r.windows;

@@ -196,3 +196,22 @@ TEST(Decoder, GradientReachesEveryParameter) {
 
 }  // namespace
 }  // namespace kiln::models
+
+namespace kiln::models {
+namespace {
+
+TEST(Decoder, LastOnlyLogitsAreTheLastRowOfTheFullOnes) {
+  for (const Family& f : families()) {
+    auto m = test::random_model(test::tiny(f.model_type));
+    NoGradGuard ng;
+    Tensor ids = test::ids_tensor({3, 17, 42, 5, 60, 0, 11, 29, 7, 33}, 2);
+    Tensor full = m->forward(ids).logits;
+    Tensor last = m->forward(ids, Tensor(), nullptr, true).logits;
+    ASSERT_EQ(last.sizes(), (Shape{2, 1, 61})) << f.model_type;
+    // Not bit-equal: one row per batch goes through BLAS gemv, many rows through gemm.
+    EXPECT_LE(test::max_abs_diff(last, full.narrow(1, 4, 1).contiguous()), 1e-5) << f.model_type;
+  }
+}
+
+}  // namespace
+}  // namespace kiln::models

@@ -88,8 +88,8 @@ void Engine::check_prompt(std::span<const int32_t> prompt) const {
 std::vector<float> Engine::forward(Sequence& s, size_t from, size_t to) {
   std::vector<int64_t> ids(s.tokens.begin() + int64_t(from), s.tokens.begin() + int64_t(to));
   int64_t n = int64_t(ids.size());
-  Tensor logits = model_.forward(Tensor::from_vector(ids, {1, n}), Tensor(), &s.cache).logits;
-  return logits.select(1, n - 1).select(0, 0).to_vector<float>();
+  Tensor logits = model_.forward(Tensor::from_vector(ids, {1, n}), Tensor(), &s.cache, true).logits;
+  return logits.select(1, 0).select(0, 0).to_vector<float>();
 }
 
 namespace {

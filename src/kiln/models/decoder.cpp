@@ -66,7 +66,8 @@ void Decoder::set_checkpointing(nn::Checkpoint mode, int64_t every) {
     (*model->layers)[size_t(i)].checkpoint = i % every == 0 ? mode : nn::Checkpoint::None;
 }
 
-ForwardOutput Decoder::forward(const Tensor& ids, const Tensor& positions, nn::KvCache* cache) {
+ForwardOutput Decoder::forward(const Tensor& ids, const Tensor& positions, nn::KvCache* cache,
+                               bool last_only) {
   KILN_REQUIRE(ids.dim() == 2 && (ids.dtype() == DType::I64 || ids.dtype() == DType::I32),
                "decoder input ids: found ", dtype_name(ids.dtype()), " ", shape_str(ids.sizes()),
                ", expected i64 or i32 [B, T]");
@@ -84,6 +85,7 @@ ForwardOutput Decoder::forward(const Tensor& ids, const Tensor& positions, nn::K
     z.push_back(reshape(s.z_loss, {1}));
     out.utilization.push_back({i, s.counts, s.dropped});
   }
+  if (last_only) h = narrow(h, 1, h.size(1) - 1, 1);
   h = model->norm->forward(h);
   out.logits = linear(h, lm_head_weight());
   if (!aux.empty()) {

@@ -42,8 +42,10 @@ class Decoder : public nn::Module {
 
   // ids [B, T] (i32/i64). positions: i64 [T] or [B, T]; undefined means cache length + 0..T-1.
   // With a cache, keys and values of earlier calls are attended to and this call's are added.
+  // last_only: logits [B, 1, V] of the last position alone (generation needs no others, and the
+  // LM head over every prompt position is most of a large-vocabulary prefill's waste).
   ForwardOutput forward(const Tensor& ids, const Tensor& positions = Tensor(),
-                        nn::KvCache* cache = nullptr);
+                        nn::KvCache* cache = nullptr, bool last_only = false);
 
   // Random init: normal(0, initializer_range) weights, unit norms, zero biases.
   void init_weights(Generator& g);

@@ -7,6 +7,11 @@
 
 namespace kiln {
 
+// Wall-clock seconds since t (steady clock): the one timer runs and benchmarks report with.
+inline double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 class Progress {
  public:
   Progress(std::string label, int64_t total, std::string unit = "it");

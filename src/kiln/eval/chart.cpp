@@ -113,7 +113,7 @@ Axes draw_chart(Canvas& cv, Rect box, const Chart& chart) {
   std::vector<double> yt = nice_ticks(ymin, ymax, 6);
   double ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
   for (double t : yt) {
-    int y = int(std::lround(a.y + a.h - 1 - (t - ymin) / (ymax - ymin) * (a.h - 1)));
+    int y = int(std::lround(ax.py(chart.log_y ? std::pow(10.0, t) : t)));  // t in axis units
     cv.line(a.x, y, a.x + a.w - 1, y, kGrid);
     std::string l =
         chart.log_y ? tick_label(std::pow(10.0, t), std::pow(10.0, t) / 10) : tick_label(t, ystep);

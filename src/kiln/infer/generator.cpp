@@ -3,17 +3,12 @@
 #include <algorithm>
 
 #include "kiln/autograd/grad_mode.h"
+#include "kiln/core/progress.h"
 #include "kiln/infer/eval_mode.h"
 
 namespace kiln::infer {
 
 using Clock = std::chrono::steady_clock;
-
-namespace {
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-}  // namespace
 
 const char* finish_reason_name(FinishReason r) {
   switch (r) {

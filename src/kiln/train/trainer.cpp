@@ -28,10 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 // No weight decay on norms, biases and embeddings (the usual split, as in nanoGPT/Llama recipes).
 bool decays(const nn::NamedParam& p) {
   const std::string& n = p.name;

@@ -20,4 +20,11 @@ struct Device {
   static Device parse(const std::string& s);
 };
 
+// GPUs usable now: 0 when kiln was built without CUDA or the machine has none.
+int cuda_device_count();
+// Waits until the work issued to the device so far is done (timings); nothing to wait for on CPU.
+void synchronize(Device d);
+// The CUDA backend registers how to count GPUs and wait for them; the CPU-only build never does.
+void register_cuda_hooks(int (*count)(), void (*sync)());
+
 }  // namespace kiln

@@ -107,6 +107,8 @@ class CpuAllocator final : public Allocator {
 
 CpuAllocator g_cpu;
 Allocator* g_allocators[2] = {&g_cpu, nullptr};
+int (*g_cuda_count)() = nullptr;
+void (*g_cuda_sync)() = nullptr;
 
 }  // namespace
 
@@ -124,6 +126,19 @@ Device Device::parse(const std::string& s) {
     }
   }
   throw Error(kiln::str("unknown device '", s, "' (expected cpu, cuda or cuda:N)"));
+}
+
+int cuda_device_count() {
+  return g_cuda_count ? g_cuda_count() : 0;
+}
+
+void synchronize(Device d) {
+  if (d.is_cuda() && g_cuda_sync) g_cuda_sync();
+}
+
+void register_cuda_hooks(int (*count)(), void (*sync)()) {
+  g_cuda_count = count;
+  g_cuda_sync = sync;
 }
 
 Allocator& allocator_for(Device d) {

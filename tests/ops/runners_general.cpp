@@ -24,7 +24,9 @@ RegisterOp dropout_op("dropout", [](const V& x, const J& p) {
   return V{dropout(x[0], p["p"].get<double>(), p["training"].get<bool>(), g)};
 });
 
-RegisterOp concat_op("concat", [](const V& x, const J& p) { return V{concat(x, p["dim"])}; });
+RegisterOp concat_op("concat", [](const V& x, const J& p) {
+  return V{kiln::concat(x, p["dim"].get<int64_t>())};
+});
 // "keep" lists the pieces the case uses; the rest get no gradient.
 RegisterOp split_op("split", [](const V& x, const J& p) {
   V parts = split(x[0], p["sizes"].get<std::vector<int64_t>>(), p["dim"]);

@@ -36,6 +36,15 @@ void Module::train(bool on) {
   for (auto& [name, child] : children_) child->train(on);
 }
 
+void Module::to(Device dev) {
+  for (const NamedParam& p : named_parameters()) {
+    if (p.tensor->device() == dev) continue;
+    bool grad = p.tensor->requires_grad();
+    *p.tensor = p.tensor->detach().to(dev);
+    p.tensor->set_requires_grad(grad);
+  }
+}
+
 void Module::init_parameters(Generator& g, double std) {
   for (const NamedParam& p : named_parameters()) {
     switch (p.init) {

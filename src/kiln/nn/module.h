@@ -50,6 +50,10 @@ class Module {
   // each drawing from g in turn, so a seed gives the same model on every machine.
   void init_parameters(Generator& g, double std);
 
+  // Moves every parameter below this module to `dev` (a copy; the slots then hold the moved
+  // tensors, still requiring grad). Gradients are dropped.
+  void to(Device dev);
+
  protected:
   // `slot` must be a member of the derived module; it is marked as requiring grad.
   void register_parameter(const std::string& name, Tensor* slot, Init init);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "kiln/core/device.h"
 #include "kiln/core/error.h"
 
 namespace kiln::train {
@@ -74,6 +75,7 @@ const std::map<std::string, Setter>& setters() {
       {"grad_checkpointing", field(&Recipe::grad_checkpointing, "none, all or attention")},
       {"grad_checkpointing_every", field(&Recipe::grad_checkpointing_every, "an integer")},
       {"precision", field(&Recipe::precision, "f32 or bf16")},
+      {"device", field(&Recipe::device, "cpu, cuda or cuda:N")},
       {"label_smoothing", field(&Recipe::label_smoothing, "a number")},
       {"z_loss", field(&Recipe::z_loss, "a number")},
       {"focal_gamma", field(&Recipe::focal_gamma, "a number")},
@@ -147,6 +149,7 @@ void Recipe::validate() const {
   positive(checkpoint_every, "checkpoint_every");
   positive(keep_checkpoints, "keep_checkpoints");
   positive(grad_checkpointing_every, "grad_checkpointing_every");
+  kiln::Device::parse(device);  // names the bad value if it is not a device
   KILN_REQUIRE(precision == "f32" || precision == "bf16",
                "recipe: 'precision' must be f32 or bf16, got '", precision, "'");
   KILN_REQUIRE(grad_checkpointing == "none" || grad_checkpointing == "all" ||

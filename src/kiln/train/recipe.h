@@ -37,6 +37,8 @@ struct Recipe {
   // f32, or bf16 mixed precision: forward and backward run on a bf16 copy of the weights, the
   // optimizer updates f32 master weights (which checkpoints hold).
   std::string precision = "f32";
+  // Where the model trains: cpu, cuda or cuda:N (kiln built with -DKILN_CUDA=ON).
+  std::string device = "cpu";
   int64_t grad_checkpointing_every = 1;
   double label_smoothing = 0.0;
   double z_loss = 0.0;

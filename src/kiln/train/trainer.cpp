@@ -66,9 +66,11 @@ double measured_peak_flops() {
 
 double batch_loss(models::Decoder& m, const data::Batch& b, const Recipe& r,
                   models::ForwardOutput* out_keep, Tensor* total) {
-  models::ForwardOutput out = m.forward(b.inputs, b.positions);
+  Device dev =
+      Device::parse(r.device);  // the loader makes host batches; the model may not be there
+  models::ForwardOutput out = m.forward(b.inputs.to(dev), b.positions.to(dev));
   int64_t V = out.logits.size(-1);
-  Tensor loss = cross_entropy(reshape(out.logits, {-1, V}), b.targets.reshape({-1}),
+  Tensor loss = cross_entropy(reshape(out.logits, {-1, V}), b.targets.reshape({-1}).to(dev),
                               {-100, r.label_smoothing, r.z_loss, r.focal_gamma});
   *total = out.moe_loss.defined() ? add(loss, out.moe_loss) : loss;
   double v = loss.item();
@@ -221,10 +223,17 @@ TrainResult train(const Recipe& r, bool resume) {
   models::Decoder model(cfg);  // f32: the weights the optimizer updates and checkpoints hold
   Generator init(r.seed);
   model.init_weights(init);
+  const Device dev = Device::parse(r.device);
+  KILN_REQUIRE(!(resume && dev.is_cuda()), "resume: continuing a run on ", dev.str(),
+               " is not supported yet; resume it on cpu");
+  model.to(dev);  // before the optimizer and the bf16 copy take their handles
   // bf16 mixed precision: `fwd` is a bf16 copy that runs forward and backward; its gradients are
   // widened onto the f32 master weights, and the updated masters are rounded back into it.
   std::unique_ptr<models::Decoder> low;
-  if (r.precision == "bf16") low = std::make_unique<models::Decoder>(cfg, DType::BF16);
+  if (r.precision == "bf16") {
+    low = std::make_unique<models::Decoder>(cfg, DType::BF16);
+    low->to(dev);
+  }
   models::Decoder& fwd = low ? *low : model;
   fwd.train();
   fwd.set_checkpointing(r.grad_checkpointing == "all"         ? nn::Checkpoint::Whole
@@ -253,6 +262,7 @@ TrainResult train(const Recipe& r, bool resume) {
     s = load_checkpoint(all.back(), model, *opt);
     std::fprintf(stderr, "resumed from %s\n", all.back().c_str());
   }
+
   round_into_low();
   truncate_metrics(out / "metrics.jsonl", s.step);
   std::ofstream metrics(out / "metrics.jsonl", std::ios::app);

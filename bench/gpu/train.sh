@@ -28,5 +28,5 @@ for run in ("parity-cuda-f32", "parity-cuda-bf16"):
           f"final loss {other[last]:.4f} vs cpu {cpu[last]:.4f}")
 PY
 "$kiln" train --config configs/train/shakespeare.yaml --device cuda model=configs/models/qwen3-125m.yaml \
-  seq_len=1024 batch_size=16 precision=bf16 steps=6 sample_tokens=0 eval_every=100000 \
+  seq_len=1024 batch_size=16 precision=bf16 steps=6 warmup=1 sample_tokens=0 eval_every=100000 \
   checkpoint_every=100000 log_every=1 out_dir=runs/qwen3-125m-gpu | tail -4

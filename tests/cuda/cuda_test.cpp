@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "kiln/core/rng.h"
 #include "kiln/ops/attention.h"
@@ -109,6 +110,27 @@ TEST_F(Cuda, GqaCausalAttentionMatchesTheCpu) {
   EXPECT_LT(rel_err(gg.dq, wg.dq), 1e-5);
   EXPECT_LT(rel_err(gg.dk, wg.dk), 1e-5);
   EXPECT_LT(rel_err(gg.dv, wg.dv), 1e-5);
+}
+
+// bf16 with head dims 64 and 128 takes the tensor-core forward; lengths that are not multiples of
+// its 64-row tiles, GQA, a window and fewer queries than keys (q_offset) are all exercised.
+TEST_F(Cuda, Bf16TensorCoreAttentionMatchesTheCpu) {
+  for (int64_t D : {64, 128}) {
+    for (auto [T, S, window] :
+         {std::tuple<int64_t, int64_t, int64_t>{300, 300, 0}, {300, 300, 100}, {37, 300, 0}}) {
+      Tensor q = randn({2, 6, T, D}, 11).to(DType::BF16),
+             k = randn({2, 2, S, D}, 12).to(DType::BF16);
+      Tensor v = randn({2, 2, S, D}, 13).to(DType::BF16);
+      ops::AttentionParams p;
+      p.window = window;
+      auto want = ops::attention(q, k, v, p);
+      Device c = Device::cuda();
+      auto got = ops::attention(q.to(c), k.to(c), v.to(c), p);
+      EXPECT_LT(rel_err(got.out.to(DType::F32), want.out.to(DType::F32)), 2e-2)
+          << "D " << D << " T " << T << " S " << S << " window " << window;
+      EXPECT_LT(rel_err(got.lse, want.lse), 1e-2) << "D " << D << " T " << T;
+    }
+  }
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
-// Attention on the GPU, the correct-first version: one warp per query row. Forward walks the
-// row's visible keys with an online softmax (running max and sum), the output row spread over
-// the warp's lanes in registers, and saves the log-sum-exp. Backward recomputes each probability
-// from it: dq stays in registers, dk and dv are summed across query rows (and the query heads of
-// a GQA group) by atomics into f32 (f64 for f64) accumulators, rounded once at the end.
-// Not yet the tiled tensor-core kernel (FlashAttention-2 with wgmma): see docs/cuda.md.
+// Attention on the GPU. bf16 forwards with head dim 64 or 128 run on the tensor cores
+// (attention_tc.cu); everything else, and every backward, runs here: one warp per query row.
+// Forward walks the row's visible keys with an online softmax (running max and sum), the output row
+// spread over the warp's lanes in registers, and saves the log-sum-exp. Backward recomputes each
+// probability from it: dq stays in registers, dk and dv are summed across query rows (and the query
+// heads of a GQA group) by atomics into f32 (f64 for f64) accumulators, rounded once at the end.
+// The backward is not yet tiled on the tensor cores: see docs/cuda.md.
 #include "kiln/core/cuda/common.cuh"
 #include "kiln/ops/attention.h"
+#include "kiln/ops/cuda/attention_tc.h"
 #include "kiln/ops/kernel.h"
 
 namespace kiln::cuda {
@@ -171,6 +173,7 @@ void check_dims(const Tensor& q, const Tensor& v) {
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, const ops::AttentionParams& p,
                const Tensor& out, const Tensor& lse) {
   check_dims(q, v);
+  if (attention_tensor_cores(q, k, v, p, out, lse)) return;
   Geo g = geo_of(q, k, v, out, p);
   int64_t rows = g.B * g.Hq * g.T;
   if (rows == 0) return;

@@ -112,9 +112,10 @@ TEST_F(Cuda, GqaCausalAttentionMatchesTheCpu) {
   EXPECT_LT(rel_err(gg.dv, wg.dv), 1e-5);
 }
 
-// bf16 with head dims 64 and 128 takes the tensor-core forward; lengths that are not multiples of
-// its 64-row tiles, GQA, a window and fewer queries than keys (q_offset) are all exercised.
-TEST_F(Cuda, Bf16TensorCoreAttentionMatchesTheCpu) {
+// bf16 with head dims 64 and 128 takes the tensor-core forward and backward; lengths that are not
+// multiples of its 64-row tiles, GQA, a window and fewer queries than keys (q_offset) are all
+// exercised.
+TEST_F(Cuda, Bf16TensorCoreAttentionForwardAndBackwardMatchTheCpu) {
   for (int64_t D : {64, 128}) {
     for (auto [T, S, window] :
          {std::tuple<int64_t, int64_t, int64_t>{300, 300, 0}, {300, 300, 100}, {37, 300, 0}}) {
@@ -129,6 +130,12 @@ TEST_F(Cuda, Bf16TensorCoreAttentionMatchesTheCpu) {
       EXPECT_LT(rel_err(got.out.to(DType::F32), want.out.to(DType::F32)), 2e-2)
           << "D " << D << " T " << T << " S " << S << " window " << window;
       EXPECT_LT(rel_err(got.lse, want.lse), 1e-2) << "D " << D << " T " << T;
+      Tensor dout = randn({2, 6, T, D}, 14).to(DType::BF16);
+      auto wg = ops::attention_backward(dout, q, k, v, want, p);
+      auto gg = ops::attention_backward(dout.to(c), q.to(c), k.to(c), v.to(c), got, p);
+      EXPECT_LT(rel_err(gg.dq.to(DType::F32), wg.dq.to(DType::F32)), 3e-2) << "dq, D " << D;
+      EXPECT_LT(rel_err(gg.dk.to(DType::F32), wg.dk.to(DType::F32)), 3e-2) << "dk, D " << D;
+      EXPECT_LT(rel_err(gg.dv.to(DType::F32), wg.dv.to(DType::F32)), 3e-2) << "dv, D " << D;
     }
   }
 }

@@ -1,10 +1,9 @@
-// Attention on the GPU. bf16 forwards with head dim 64 or 128 run on the tensor cores
-// (attention_tc.cu); everything else, and every backward, runs here: one warp per query row.
+// Attention on the GPU. bf16 with head dim 64 or 128 runs on the tensor cores (attention_tc.cu,
+// attention_tc_bwd.cu); every other case runs here, correct first: one warp per query row.
 // Forward walks the row's visible keys with an online softmax (running max and sum), the output row
 // spread over the warp's lanes in registers, and saves the log-sum-exp. Backward recomputes each
 // probability from it: dq stays in registers, dk and dv are summed across query rows (and the query
 // heads of a GQA group) by atomics into f32 (f64 for f64) accumulators, rounded once at the end.
-// The backward is not yet tiled on the tensor cores: see docs/cuda.md.
 #include "kiln/core/cuda/common.cuh"
 #include "kiln/ops/attention.h"
 #include "kiln/ops/cuda/attention_tc.h"
@@ -192,6 +191,7 @@ KILN_REGISTER_CUDA_KERNEL(ops::attention_kernel, attention);
 void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
                         const Tensor& out, const Tensor& lse, const ops::AttentionParams& p,
                         const Tensor& dq, const Tensor& dk, const Tensor& dv) {
+  if (attention_backward_tensor_cores(dout, q, k, v, out, lse, p, dq, dk, dv)) return;
   check_dims(q, v);
   Geo g = geo_of(q, k, v, out, p);
   int64_t rows = g.B * g.Hq * g.T;

@@ -1,5 +1,6 @@
 #pragma once
-// The tensor-core attention forward (attention_tc.cu), used by attention.cu where it applies.
+// The tensor-core attention kernels (attention_tc.cu, attention_tc_bwd.cu), used by attention.cu
+// where they apply.
 #include "kiln/ops/attention.h"
 
 namespace kiln::cuda {
@@ -9,5 +10,12 @@ namespace kiln::cuda {
 // nothing written.
 bool attention_tensor_cores(const Tensor& q, const Tensor& k, const Tensor& v,
                             const ops::AttentionParams& p, const Tensor& out, const Tensor& lse);
+
+// The tiled bf16 backward for the same cases (dout any layout with unit stride in D); false, with
+// nothing written, for the others.
+bool attention_backward_tensor_cores(const Tensor& dout, const Tensor& q, const Tensor& k,
+                                     const Tensor& v, const Tensor& out, const Tensor& lse,
+                                     const ops::AttentionParams& p, const Tensor& dq,
+                                     const Tensor& dk, const Tensor& dv);
 
 }  // namespace kiln::cuda

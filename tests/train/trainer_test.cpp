@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "kiln/core/device.h"
 #include "kiln/core/error.h"
 #include "kiln/train/trainer.h"
 
@@ -111,7 +112,28 @@ TEST(Trainer, BadRecipesAreRejectedBeforeTraining) {
   EXPECT_NE(message({"z_loss=-1"}).find("'z_loss'"), std::string::npos);
   EXPECT_NE(message({"grad_checkpointing=some"}).find("'grad_checkpointing'"), std::string::npos);
   EXPECT_NE(message({"precision=fp8"}).find("'precision'"), std::string::npos);
+  EXPECT_NE(message({"device=tpu"}).find("'device'"), std::string::npos);
   EXPECT_FALSE(fs::exists(run.dir / "x"));
+}
+
+// On a GPU the same recipe trains on CUDA and tracks the CPU run (f32; summation orders differ, so
+// not bit for bit); without one, asking for CUDA is a clear error.
+TEST(Trainer, CudaRunTracksTheCpuRunOrIsAClearError) {
+  TinyRun run;
+  if (cuda_device_count() == 0) {
+    try {
+      train(run.recipe("g", {"device=cuda"}));
+      FAIL() << "expected an error";
+    } catch (const Error& e) {
+      std::string m = e.what();
+      EXPECT_TRUE(m.find("cuda") != std::string::npos || m.find("CUDA") != std::string::npos) << m;
+    }
+    return;
+  }
+  TrainResult cpu = train(run.recipe("c"));
+  TrainResult gpu = train(run.recipe("g", {"device=cuda"}));
+  EXPECT_NEAR(gpu.final_loss, cpu.final_loss, 0.02);
+  EXPECT_NEAR(gpu.final_val_loss, cpu.final_val_loss, 0.02);
 }
 
 TEST(Trainer, ModelCheckpointsCannotHoldIsRejectedBeforeTraining) {

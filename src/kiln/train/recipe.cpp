@@ -149,7 +149,11 @@ void Recipe::validate() const {
   positive(checkpoint_every, "checkpoint_every");
   positive(keep_checkpoints, "keep_checkpoints");
   positive(grad_checkpointing_every, "grad_checkpointing_every");
-  kiln::Device::parse(device);  // names the bad value if it is not a device
+  try {
+    kiln::Device::parse(device);
+  } catch (const Error&) {
+    throw Error(str("recipe: 'device' must be cpu, cuda or cuda:N, got '", device, "'"));
+  }
   KILN_REQUIRE(precision == "f32" || precision == "bf16",
                "recipe: 'precision' must be f32 or bf16, got '", precision, "'");
   KILN_REQUIRE(grad_checkpointing == "none" || grad_checkpointing == "all" ||

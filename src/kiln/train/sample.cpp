@@ -17,6 +17,7 @@ std::vector<int32_t> sample_tokens(models::Decoder& m, const std::vector<int32_t
   bool was_training = m.training();
   m.eval();
   auto cache = std::make_unique<nn::DenseKvCache>(m.config().num_hidden_layers);
+  const Device dev = m.parameters().front().device();  // token ids go where the model is
   std::vector<int64_t> ids(prompt.begin(), prompt.end());
   if (int64_t(ids.size()) > max_context) ids.erase(ids.begin(), ids.end() - max_context / 2);
   std::vector<int32_t> out;
@@ -27,7 +28,7 @@ std::vector<int32_t> sample_tokens(models::Decoder& m, const std::vector<int32_t
       std::vector<int64_t> recent(ids.end() - max_context / 2, ids.end());
       input = Tensor::from_vector(recent, {1, int64_t(recent.size())});
     }
-    Tensor logits = m.forward(input, Tensor(), cache.get()).logits;
+    Tensor logits = m.forward(input.to(dev), Tensor(), cache.get()).logits;
     std::vector<float> last = logits.select(1, logits.size(1) - 1).to_vector<float>();
     int32_t next = 0;
     if (temperature <= 0) {

@@ -1,7 +1,7 @@
 #pragma once
 // The op suite: every case in the PyTorch reference file runs on every backend and dtype kiln has
-// (CPU; and CUDA when kiln is built with it and a GPU is visible), forward and backward against PyTorch's
-// float64 results, and backward against central finite differences in float64.
+// (CPU; and CUDA when kiln is built with it and a GPU is visible), forward and backward against
+// PyTorch's float64 results, and backward against central finite differences in float64.
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>

@@ -72,8 +72,10 @@ int64_t BlockPool::bytes_per_token_layer() const {
   return 2 * int64_t(dtype_nbytes(layout_.dtype, layout_.kv_heads * layout_.head_dim));
 }
 
-PagedKvCache::PagedKvCache(BlockPool& pool)
-    : pool_(pool), layers_(size_t(pool.layout().n_layers)) {}
+PagedKvCache::PagedKvCache(BlockPool& pool, int64_t rollback)
+    : pool_(pool), rollback_(rollback), layers_(size_t(pool.layout().n_layers)) {
+  KILN_CHECK(rollback >= 0, "paged kv cache: rollback ", rollback);
+}
 
 PagedKvCache::~PagedKvCache() {
   reset();
@@ -113,7 +115,7 @@ int64_t PagedKvCache::blocks_held() const {
 
 void PagedKvCache::drop_outside_window(LayerTable& t, int64_t window) {
   // The first query of this step sits at t.length and sees keys from t.length - window + 1.
-  int64_t keep_from = t.length - window + 1, bs = pool_.block_size();
+  int64_t keep_from = t.length - window + 1 - rollback_, bs = pool_.block_size();
   size_t n = 0;
   while (n < t.blocks.size() && t.first + bs * int64_t(n + 1) <= keep_from)
     pool_.release(t.blocks[n++]);

@@ -74,7 +74,9 @@ class BlockPool {
 // them for backward).
 class PagedKvCache : public nn::KvCache {
  public:
-  explicit PagedKvCache(BlockPool& pool);
+  // `rollback`: tokens kept before each sliding window beyond what the next query needs, so that
+  // truncate() can cut that far back (speculative decoding's draft drops its rejected proposals).
+  explicit PagedKvCache(BlockPool& pool, int64_t rollback = 0);
   ~PagedKvCache() override;
   PagedKvCache(const PagedKvCache&) = delete;
   PagedKvCache& operator=(const PagedKvCache&) = delete;
@@ -102,6 +104,7 @@ class PagedKvCache : public nn::KvCache {
   std::pair<Tensor, Tensor> gather(const LayerTable& t);
 
   BlockPool& pool_;
+  int64_t rollback_;
   std::vector<LayerTable> layers_;
   Tensor gather_k_, gather_v_;  // [1, kv_heads, capacity, head_dim], grown by doubling
 };

@@ -187,28 +187,26 @@ std::vector<std::string> write_infer_bench(const std::vector<InferBenchRow>& row
   write_text(out("infer_bench.csv"), csv(rows));
   write_text(out("infer_bench.json"), json(rows, kv));
   std::vector<std::string> names = models_of(rows);
-  std::vector<int64_t> batches, prompts;
-  for (const InferBenchRow& r : rows) {
-    if (std::find(batches.begin(), batches.end(), r.batch) == batches.end())
-      batches.push_back(r.batch);
+  std::vector<int64_t> prompts;
+  for (const InferBenchRow& r : rows)
     if (std::find(prompts.begin(), prompts.end(), r.prompt) == prompts.end())
       prompts.push_back(r.prompt);
-  }
-  int64_t b0 = *std::min_element(batches.begin(), batches.end());
-  Chart prefill{std::string("PREFILL TIME, BATCH ").append(std::to_string(b0)),
-                "PROMPT TOKENS",
-                "SECONDS",
-                false,
-                {}};
+  Chart prefill{"PREFILL TIME OF ONE SEQUENCE", "PROMPT TOKENS", "SECONDS", false, {}};
   Chart decode{"DECODE SPEED (ALL SEQUENCES)", "BATCH SIZE", "TOKENS/S", false, {}};
   Chart cache{"KV CACHE OF ONE SEQUENCE", "TOKENS", "MIB", false, {}};
   for (size_t i = 0; i < names.size(); ++i) {
+    // Sequences are prefilled one at a time whatever the batch: the median over the batch sizes'
+    // rows gives one figure per prompt length, steadier than any one row.
     Series pf{names[i], {}, {}, palette(i), false, true};
-    for (const InferBenchRow& r : rows)
-      if (r.model == names[i] && r.batch == b0) {
-        pf.x.push_back(double(r.prompt));
-        pf.y.push_back(r.prefill_s);
-      }
+    for (int64_t p : prompts) {
+      std::vector<double> t;
+      for (const InferBenchRow& r : rows)
+        if (r.model == names[i] && r.prompt == p) t.push_back(r.prefill_s);
+      if (t.empty()) continue;
+      std::nth_element(t.begin(), t.begin() + int64_t(t.size() / 2), t.end());
+      pf.x.push_back(double(p));
+      pf.y.push_back(t[t.size() / 2]);
+    }
     prefill.series.push_back(pf);
     for (size_t j = 0; j < prompts.size(); ++j) {
       // The shortest prompt solid, longer ones dashed.

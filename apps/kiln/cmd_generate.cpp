@@ -7,6 +7,7 @@
 #include "id_list.h"
 #include "infer_flags.h"
 #include "kiln/infer/model_files.h"
+#include "kiln/infer/speculative.h"
 #include "kiln/models/open_model.h"
 
 namespace kiln::app {
@@ -15,9 +16,9 @@ namespace {
 struct GenerateArgs {
   ModelFlags model;
   infer::GenerateOptions gen;
-  std::string prompt, ids;
+  std::string prompt, ids, draft;
   bool stats = false, print_ids = false, ignore_eos = false;
-  int64_t logprobs = 0, chunk = 256;
+  int64_t logprobs = 0, chunk = 256, draft_tokens = 4;
 };
 
 nlohmann::ordered_json token_json(const infer::Sample& s, const tokenizer::Tokenizer* tok) {
@@ -52,6 +53,13 @@ void run(GenerateArgs& a) {
   eo.kv_tokens = int64_t(prompt.size()) + a.gen.max_tokens;  // plan the pool for this run only
   eo.prefill_chunk = a.chunk;
   infer::Engine engine(*model, tok ? &*tok : nullptr, eo);
+  std::unique_ptr<models::Decoder> draft;
+  std::unique_ptr<infer::SpeculativeDecoder> spec;
+  if (!a.draft.empty()) {
+    draft = models::open_model(a.draft, a.model.init_seed, parse_dtype(a.model.dtype));
+    spec = std::make_unique<infer::SpeculativeDecoder>(engine, *draft,
+                                                       infer::SpeculativeOptions{a.draft_tokens});
+  }
   bool stream_text = !a.print_ids && a.logprobs == 0;
   infer::GenerateResult r =
       engine.generate(prompt, a.gen, [&](size_t, const infer::Sample& s, std::string_view text) {
@@ -65,6 +73,7 @@ void run(GenerateArgs& a) {
   if (stream_text) std::printf("\n");
   if (a.print_ids) std::printf("%s\n", nlohmann::json(r.ids).dump().c_str());
   if (a.stats) std::fprintf(stderr, "%s\n", stats_line(r.stats, r.finish).c_str());
+  if (a.stats && spec) std::fprintf(stderr, "%s\n", speculative_stats_line(spec->stats()).c_str());
 }
 
 RegisterCommand reg([](CLI::App& app) {
@@ -80,6 +89,11 @@ RegisterCommand reg([](CLI::App& app) {
   cmd->add_flag("--print-ids", a->print_ids, "print the generated ids as a JSON array, no text");
   cmd->add_flag("--ignore-eos", a->ignore_eos, "do not stop at the model's EOS ids");
   cmd->add_flag("--stats", a->stats, "print timings and KV-cache size to stderr");
+  cmd->add_option("--draft", a->draft,
+                  "draft model for speculative decoding (same vocabulary; a preset takes "
+                  "--init-seed too)");
+  cmd->add_option("--draft-tokens", a->draft_tokens, "tokens the draft proposes per step")
+      ->capture_default_str();
   cmd->callback([a] { run(*a); });
 });
 

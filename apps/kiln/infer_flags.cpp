@@ -48,4 +48,14 @@ std::string stats_line(const infer::GenerateStats& s, infer::FinishReason finish
   return buf;
 }
 
+std::string speculative_stats_line(const infer::SpeculativeStats& s) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "speculative: %lld steps, %lld/%lld proposals accepted (%.1f %%), %.2f tok per "
+                "target forward, draft %.3f s, verify %.3f s",
+                (long long)s.steps, (long long)s.accepted, (long long)s.proposed,
+                100.0 * s.acceptance_rate(), s.tokens_per_step(), s.draft_s, s.verify_s);
+  return buf;
+}
+
 }  // namespace kiln::app

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kiln/infer/generator.h"
+#include "kiln/infer/speculative.h"
 
 namespace kiln::app {
 
@@ -22,5 +23,7 @@ void add_generation_flags(CLI::App* cmd, infer::GenerateOptions& o);
 
 // One line for --stats (stderr).
 std::string stats_line(const infer::GenerateStats& s, infer::FinishReason finish);
+// The second --stats line of a speculative run.
+std::string speculative_stats_line(const infer::SpeculativeStats& s);
 
 }  // namespace kiln::app

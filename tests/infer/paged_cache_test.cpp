@@ -107,6 +107,37 @@ TEST(PagedCache, InterleavedSequencesShareThePoolAndBlocksAreReused) {
   }
 }
 
+// The decode step's in-place attention over the blocks against the gathered keys and values
+// and the attention op, step by step past several block boundaries and sliding windows.
+TEST(PagedCache, AttendInPlaceEqualsGatherThenAttention) {
+  NoGradGuard ng;
+  for (int64_t window : {0, 5, 9}) {
+    for (int64_t d : {8, 20}) {
+      KvLayout l{1, 2, d, DType::F32, {window}};
+      BlockPool pool(l, 4, 16);
+      PagedKvCache in_place(pool, 0), gathered(pool, 0);
+      Generator g(uint64_t(window * 100 + d));
+      auto rnd = [&](Shape s) {
+        Tensor x = Tensor::empty(s);
+        normal_(x, 0.0, 1.0, g);
+        return x;
+      };
+      for (int64_t step = 0; step < 23; ++step) {
+        Tensor q = rnd({1, 4, 1, d}), k = rnd({1, 2, 1, d}), v = rnd({1, 2, 1, d});
+        Tensor got = in_place.attend(0, q, k, v);
+        ASSERT_TRUE(got.defined());
+        auto [ks, vs] = gathered.append(0, k, v);
+        AttentionOptions o;
+        o.window = window;
+        Tensor want = attention(q, ks, vs, o);
+        EXPECT_LT(max_abs_diff(got, want), 1e-5)
+            << "window " << window << " d " << d << " step " << step;
+      }
+      EXPECT_EQ(in_place.blocks_held(), gathered.blocks_held());
+    }
+  }
+}
+
 TEST(PagedCache, ReportsBytes) {
   models::ModelConfig c = tiny("llama");  // 2 layers, 2 kv heads of 8
   BlockPool pool(kv_layout(c, DType::F32), 16, 10);

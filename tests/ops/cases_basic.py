@@ -42,8 +42,9 @@ def cases():
     for name, sa, sb in [("2d", (5, 7), (7, 3)), ("batched", (2, 3, 4, 6), (2, 3, 6, 5)),
                          ("bcast", (2, 3, 4, 6), (6, 5)), ("vec", (4, 6), (6,)),
                          ("odd", (1, 33, 17), (17, 31)), ("row", (1, 40), (40, 23)),
-                         ("row_batched", (3, 1, 40), (3, 40, 23)), ("row_bt", (1, 40), (23, 40))]:
-        if name == "row_bt":  # a transposed right operand: the one-row (decode) linear layout
+                         ("row_batched", (3, 1, 40), (3, 40, 23)), ("row_bt", (1, 40), (23, 40)),
+                         ("few_rows_bt", (5, 37), (70, 37)), ("rows8_bt", (2, 8, 33), (23, 33))]:
+        if name.endswith("_bt"):  # a transposed right operand: the (few-row) linear layout
             yield Case(f"matmul_{name}", "matmul", [randn(*sa), randn(*sb)],
                        lambda a, b: a @ b.t(), params={"transpose_b": True})
             continue
@@ -52,3 +53,5 @@ def cases():
     yield Case("linear_bias", "linear", [randn(2, 3, 9), w, b], torch.nn.functional.linear)
     yield Case("linear_nobias", "linear", [randn(5, 9), w], torch.nn.functional.linear)
     yield Case("linear_one_row", "linear", [randn(1, 1, 9), w, b], torch.nn.functional.linear)
+    yield Case("linear_few_rows", "linear", [randn(1, 5, 33), randn(30, 33), randn(30)],
+               torch.nn.functional.linear)

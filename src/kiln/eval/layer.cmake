@@ -1,2 +1,2 @@
-# Charts and run reports need only io (PNG); perplexity and benchmark tasks will add kiln_infer.
-kiln_layer(kiln_eval eval kiln_io)
+# Charts and run reports need io (PNG); the inference benchmark (infer_bench) runs the engine.
+kiln_layer(kiln_eval eval kiln_io kiln_infer)

@@ -61,10 +61,10 @@ Engine::Engine(models::Decoder& model, const tokenizer::Tokenizer* tokenizer,
   KILN_REQUIRE(context_ >= 2, "context: found ", context_, ", expected >= 2");
   KILN_REQUIRE(o_.prefill_chunk > 0, "prefill chunk: found ", o_.prefill_chunk, ", expected > 0");
   KILN_REQUIRE(o_.max_sequences > 0, "max sequences: found ", o_.max_sequences, ", expected > 0");
-  int64_t kv_tokens = o_.kv_tokens > 0 ? std::min(o_.kv_tokens, context_) : context_;
+  kv_tokens_ = o_.kv_tokens > 0 ? std::min(o_.kv_tokens, context_) : context_;
   KvLayout layout = kv_layout(c, model.dtype());
   int64_t blocks = BlockPool::blocks_needed(
-      layout, o_.block_size, kv_tokens, std::min(o_.prefill_chunk, kv_tokens), o_.max_sequences);
+      layout, o_.block_size, kv_tokens_, std::min(o_.prefill_chunk, kv_tokens_), o_.max_sequences);
   pool_ = std::make_unique<BlockPool>(layout, o_.block_size, blocks);
 }
 
@@ -187,7 +187,9 @@ GenerateResult Engine::generate(Session& session, std::span<const int32_t> promp
   session.tokens_.clear();  // until the run ends, the cache's contents are in flux
   Sequence& s = *seqs[0];
   GenerateResult r = std::move(run(seqs, o, on_token)[0]);
-  session.tokens_.assign(s.tokens.begin(), s.tokens.begin() + session.cache_.length());
+  // A multi-token decode step may leave a token past the last one kept (a stop token) cached.
+  session.tokens_.assign(s.tokens.begin(), s.tokens.begin() + std::min(session.cache_.length(),
+                                                                       int64_t(s.tokens.size())));
   return r;
 }
 
@@ -204,6 +206,7 @@ std::vector<GenerateResult> Engine::run(std::vector<std::unique_ptr<Sequence>>& 
     std::vector<float> logits;
     for (size_t from = s->cached; from < n; from += chunk)
       logits = forward(*s, from, std::min(n, from + chunk));
+    if (step_) step_->start(s->index, s->tokens, o.sampling);
     s->result.stats.prefill_s = seconds_since(t0);
     s->result.stats.prompt_tokens = int64_t(n);
     s->result.stats.cached_tokens = int64_t(s->cached);
@@ -216,11 +219,22 @@ std::vector<GenerateResult> Engine::run(std::vector<std::unique_ptr<Sequence>>& 
     for (auto& s : seqs) {
       if (s->done) continue;
       size_t n = s->tokens.size();
-      emit(*s, s->sampler.next(forward(*s, n - 1, n)), o, on_token);
+      if (step_) {
+        int64_t room =
+            std::min(o.max_tokens - int64_t(s->result.ids.size()), context_ - int64_t(n));
+        for (const Sample& smp : step_->step(s->index, s->tokens, s->cache, s->sampler, room)) {
+          emit(*s, smp, o, on_token);
+          if (s->done) break;
+        }
+      } else {
+        emit(*s, s->sampler.next(forward(*s, n - 1, n)), o, on_token);
+      }
       active = true;
     }
   }
   double decode_s = seconds_since(decode_start);
+  if (step_)
+    for (auto& s : seqs) step_->finish(s->index);
   std::vector<GenerateResult> out;
   for (auto& s : seqs) {
     GenerateStats& st = s->result.stats;

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kiln/infer/decode_step.h"
 #include "kiln/infer/paged_kv_cache.h"
 #include "kiln/infer/sampler.h"
 #include "kiln/models/decoder.h"
@@ -104,8 +105,14 @@ class Engine {
   GenerateResult generate(Session& session, std::span<const int32_t> prompt,
                           const GenerateOptions& options, const TokenCallback& on_token = {});
 
+  // Replaces the one-token decode step (null: back to it); the engine does not own `step`.
+  void set_decode_step(DecodeStep* step) { step_ = step; }
+
   int64_t context() const { return context_; }
+  // Tokens per sequence the pool is planned for.
+  int64_t kv_tokens() const { return kv_tokens_; }
   BlockPool& pool() { return *pool_; }
+  models::Decoder& model() { return model_; }
   const EngineOptions& options() const { return o_; }
 
  private:
@@ -121,8 +128,9 @@ class Engine {
   models::Decoder& model_;
   const tokenizer::Tokenizer* tok_;
   EngineOptions o_;
-  int64_t context_;
+  int64_t context_, kv_tokens_;
   std::unique_ptr<BlockPool> pool_;
+  DecodeStep* step_ = nullptr;
 };
 
 }  // namespace kiln::infer

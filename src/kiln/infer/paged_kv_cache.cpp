@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kiln/autograd/grad_mode.h"
+#include "kiln/infer/paged_attention.h"
 
 namespace kiln::infer {
 
@@ -72,8 +73,10 @@ int64_t BlockPool::bytes_per_token_layer() const {
   return 2 * int64_t(dtype_nbytes(layout_.dtype, layout_.kv_heads * layout_.head_dim));
 }
 
-PagedKvCache::PagedKvCache(BlockPool& pool)
-    : pool_(pool), layers_(size_t(pool.layout().n_layers)) {}
+PagedKvCache::PagedKvCache(BlockPool& pool, int64_t rollback)
+    : pool_(pool), rollback_(rollback), layers_(size_t(pool.layout().n_layers)) {
+  KILN_CHECK(rollback >= 0, "paged kv cache: rollback ", rollback);
+}
 
 PagedKvCache::~PagedKvCache() {
   reset();
@@ -113,7 +116,7 @@ int64_t PagedKvCache::blocks_held() const {
 
 void PagedKvCache::drop_outside_window(LayerTable& t, int64_t window) {
   // The first query of this step sits at t.length and sees keys from t.length - window + 1.
-  int64_t keep_from = t.length - window + 1, bs = pool_.block_size();
+  int64_t keep_from = t.length - window + 1 - rollback_, bs = pool_.block_size();
   size_t n = 0;
   while (n < t.blocks.size() && t.first + bs * int64_t(n + 1) <= keep_from)
     pool_.release(t.blocks[n++]);
@@ -155,7 +158,7 @@ std::pair<Tensor, Tensor> PagedKvCache::gather(const LayerTable& t) {
   return {gather_k_.narrow(2, 0, s), gather_v_.narrow(2, 0, s)};
 }
 
-std::pair<Tensor, Tensor> PagedKvCache::append(int64_t layer, const Tensor& k, const Tensor& v) {
+void PagedKvCache::check(int64_t layer, const Tensor& k, const Tensor& v) const {
   const KvLayout& l = pool_.layout();
   KILN_REQUIRE(layer >= 0 && layer < l.n_layers, "kv cache: layer ", layer, " out of range [0, ",
                l.n_layers, ")");
@@ -165,11 +168,41 @@ std::pair<Tensor, Tensor> PagedKvCache::append(int64_t layer, const Tensor& k, c
                    k.size(3) == l.head_dim && v.sizes() == k.sizes(),
                "paged kv cache: k ", shape_str(k.sizes()), ", v ", shape_str(v.sizes()),
                ", expected [1, ", l.kv_heads, ", T, ", l.head_dim, "] (one sequence per cache)");
+}
+
+std::pair<Tensor, Tensor> PagedKvCache::append(int64_t layer, const Tensor& k, const Tensor& v) {
+  check(layer, k, v);
+  LayerTable& t = layers_[size_t(layer)];
+  int64_t window = pool_.layout().windows[size_t(layer)];
+  if (window > 0) drop_outside_window(t, window);
+  write(t, k, v);
+  return gather(t);
+}
+
+Tensor PagedKvCache::attend(int64_t layer, const Tensor& q, const Tensor& k, const Tensor& v) {
+  const KvLayout& l = pool_.layout();
+  if (q.dim() != 4 || q.size(0) != 1 || q.size(2) != 1 || q.size(3) != l.head_dim ||
+      q.dtype() != DType::F32 || l.dtype != DType::F32 || q.size(1) % l.kv_heads != 0)
+    return Tensor();
+  check(layer, k, v);
+  KILN_REQUIRE(k.size(2) == 1, "paged kv cache: a one-token query with ", k.size(2), " keys");
   LayerTable& t = layers_[size_t(layer)];
   int64_t window = l.windows[size_t(layer)];
   if (window > 0) drop_outside_window(t, window);
   write(t, k, v);
-  return gather(t);
+  int64_t pos = t.length - 1;  // the query's own position: it sees keys [from, pos]
+  int64_t from = window > 0 ? std::max(t.first, pos - window + 1) : t.first;
+  block_k_.clear();
+  block_v_.clear();
+  for (int64_t b : t.blocks) {
+    block_k_.push_back(pool_.k(b).data<float>());
+    block_v_.push_back(pool_.v(b).data<float>());
+  }
+  Tensor qc = q.contiguous(), out = Tensor::empty(q.sizes());
+  paged_decode_attention(qc.data<float>(), out.data<float>(), q.size(1), l.kv_heads, l.head_dim,
+                         pool_.block_size(), block_k_.data(), block_v_.data(), from - t.first,
+                         pos - t.first + 1);
+  return out;
 }
 
 }  // namespace kiln::infer

@@ -66,20 +66,25 @@ class BlockPool {
 
 // The cache of one sequence (batch size 1) over a shared pool: what Decoder::forward takes.
 //
-// Reading gathers the sequence's blocks of the layer into one contiguous buffer for the
-// attention kernel (a paged attention kernel would read the blocks in place; this is the simple
-// first step). The buffer is shared by all layers and reused between steps, so a decode step
-// allocates nothing once it has grown; the tensors append() returns are therefore valid only until
-// the next append, which is why the cache refuses to run with grad mode on (autograd would keep
-// them for backward).
+// A decode step (one query token, f32) attends over the blocks in place (attend()). Other reads
+// (prefill chunks, other dtypes, ALiBi) gather the sequence's blocks of the layer into one
+// contiguous buffer for the attention kernel. The buffer is shared by all layers and reused
+// between steps, so a step allocates nothing once it has grown; the tensors append() returns are
+// therefore valid only until the next append, which is why the cache refuses to run with grad mode
+// on (autograd would keep them for backward).
 class PagedKvCache : public nn::KvCache {
  public:
-  explicit PagedKvCache(BlockPool& pool);
+  // `rollback`: tokens kept before each sliding window beyond what the next query needs, so that
+  // truncate() can cut that far back (speculative decoding's draft drops its rejected proposals).
+  explicit PagedKvCache(BlockPool& pool, int64_t rollback = 0);
   ~PagedKvCache() override;
   PagedKvCache(const PagedKvCache&) = delete;
   PagedKvCache& operator=(const PagedKvCache&) = delete;
 
   std::pair<Tensor, Tensor> append(int64_t layer, const Tensor& k, const Tensor& v) override;
+  // The decode step's attention read from the blocks in place: q [1, Hq, 1, D] in f32; otherwise
+  // undefined (append() and the gathering path).
+  Tensor attend(int64_t layer, const Tensor& q, const Tensor& k, const Tensor& v) override;
   int64_t length() const override { return layers_[0].length; }
 
   // Returns every block to the pool; the sequence starts again at length 0.
@@ -99,11 +104,14 @@ class PagedKvCache : public nn::KvCache {
   };
   void drop_outside_window(LayerTable& t, int64_t window);
   void write(LayerTable& t, const Tensor& k, const Tensor& v);
+  void check(int64_t layer, const Tensor& k, const Tensor& v) const;
   std::pair<Tensor, Tensor> gather(const LayerTable& t);
 
   BlockPool& pool_;
+  int64_t rollback_;
   std::vector<LayerTable> layers_;
   Tensor gather_k_, gather_v_;  // [1, kv_heads, capacity, head_dim], grown by doubling
+  std::vector<const float*> block_k_, block_v_;  // attend(): the layer's blocks, reused
 };
 
 }  // namespace kiln::infer

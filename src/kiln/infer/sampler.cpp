@@ -125,19 +125,27 @@ Sample Sampler::next(std::span<const float> logits) {
   KILN_REQUIRE(!logits.empty(), "sampler: empty logits");
   work_.assign(logits.begin(), logits.end());
   apply_penalties(work_);
-  Sample s;
+  int32_t id;
   if (p_.greedy()) {
-    s.id = int32_t(std::max_element(work_.begin(), work_.end()) - work_.begin());
+    id = int32_t(std::max_element(work_.begin(), work_.end()) - work_.begin());
   } else {
     filter(work_);
     double u = gen_.next_uniform(), acc = 0;
-    s.id = cand_.back();  // rounding may leave u just above the last cumulative sum
+    id = cand_.back();  // rounding may leave u just above the last cumulative sum
     for (size_t j = 0; j < cand_.size(); ++j)
       if ((acc += probs_[j]) > u) {
-        s.id = cand_[j];
+        id = cand_[j];
         break;
       }
   }
+  return accept(id, logits);
+}
+
+Sample Sampler::accept(int32_t id, std::span<const float> logits) {
+  KILN_REQUIRE(id >= 0 && size_t(id) < logits.size(), "sampler: token id ", id,
+               " out of range [0, ", logits.size(), ")");
+  Sample s;
+  s.id = id;
   // The model's own log-probabilities: log-softmax of the raw logits.
   float mx = *std::max_element(logits.begin(), logits.end());
   double z = 0;

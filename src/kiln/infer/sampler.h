@@ -52,6 +52,10 @@ class Sampler {
   void reset(std::span<const int32_t> prompt);
   // Picks from logits [V] and records the choice for the penalties.
   Sample next(std::span<const float> logits);
+  // Records `id` as chosen at a position with these logits, as next() records its own choice,
+  // and reports its log-probabilities: for a token chosen elsewhere (a draft model's proposal
+  // that speculative decoding accepted).
+  Sample accept(int32_t id, std::span<const float> logits);
 
   // The distribution next() draws from (0 for dropped tokens), for tests and inspection; with
   // temperature 0 it is one-hot on the argmax.

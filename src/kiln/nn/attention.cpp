@@ -49,11 +49,16 @@ Tensor Attention::forward(const Tensor& x, const PositionContext& pos, KvCache* 
     q = rope(q, pos.cos, pos.sin);
     k = rope(k, pos.cos, pos.sin);
   }
-  if (cache) std::tie(k, v) = cache->append(layer_, k, v);
   AttentionOptions o;
   o.window = c_.window;
   o.bias = pos.alibi;
-  Tensor y = reshape(transpose(attention(q, k, v, o), 1, 2), {b, t, c_.heads * d});
+  Tensor att;
+  if (cache && !o.bias.defined()) att = cache->attend(layer_, q, k, v);
+  if (!att.defined()) {
+    if (cache) std::tie(k, v) = cache->append(layer_, k, v);
+    att = attention(q, k, v, o);
+  }
+  Tensor y = reshape(transpose(att, 1, 2), {b, t, c_.heads * d});
   if (gate.defined()) y = y * sigmoid(gate);
   return o_proj->forward(y);
 }

@@ -16,6 +16,12 @@ class KvCache {
   virtual std::pair<Tensor, Tensor> append(int64_t layer, const Tensor& k, const Tensor& v) = 0;
   // Positions already cached (before the current step).
   virtual int64_t length() const = 0;
+  // Causal attention [B, Hq, T, D] of q over the cached keys and values plus k, v (appended), in
+  // the cache's own layout, where it has a kernel for that (the paged cache's decode step).
+  // Undefined, and nothing appended, where it has not: the caller appends and attends itself.
+  virtual Tensor attend(int64_t layer, const Tensor& q, const Tensor& k, const Tensor& v) {
+    return Tensor();
+  }
 };
 
 // Contiguous per-layer tensors grown by concatenation: the reference cache for tests and small

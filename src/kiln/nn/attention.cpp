@@ -49,11 +49,25 @@ Tensor Attention::forward(const Tensor& x, const PositionContext& pos, KvCache* 
     q = rope(q, pos.cos, pos.sin);
     k = rope(k, pos.cos, pos.sin);
   }
-  if (cache) std::tie(k, v) = cache->append(layer_, k, v);
   AttentionOptions o;
   o.window = c_.window;
   o.bias = pos.alibi;
-  Tensor y = reshape(transpose(attention(q, k, v, o), 1, 2), {b, t, c_.heads * d});
+  Tensor att;
+  if (cache && cache->row(0)) {
+    // Rows are separate sequences of different lengths: each attends over its own cache, with
+    // the same kernel call as when it runs alone.
+    KILN_REQUIRE(!pos.alibi.defined(), "attention: ALiBi is not supported with per-row caches");
+    std::vector<Tensor> rows;
+    for (int64_t r = 0; r < b; ++r) {
+      auto [kr, vr] = cache->row(r)->append(layer_, narrow(k, 0, r, 1), narrow(v, 0, r, 1));
+      rows.push_back(attention(narrow(q, 0, r, 1), kr, vr, o));
+    }
+    att = b == 1 ? rows[0] : concat(rows, 0);
+  } else {
+    if (cache) std::tie(k, v) = cache->append(layer_, k, v);
+    att = attention(q, k, v, o);
+  }
+  Tensor y = reshape(transpose(att, 1, 2), {b, t, c_.heads * d});
   if (gate.defined()) y = y * sigmoid(gate);
   return o_proj->forward(y);
 }

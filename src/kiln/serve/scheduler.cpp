@@ -140,15 +140,22 @@ void Scheduler::emit(Seq& s, const infer::Sample& smp) {
   if (s.req.events.on_token) s.req.events.on_token(smp, piece);
 }
 
-bool Scheduler::prefill_one() {
+void Scheduler::prefill() {
+  // Up to prefill_chunk prompt tokens per step, over as many sequences as they reach: a burst
+  // of new requests joins the batch in a few steps, and a long prompt still cannot stall the
+  // running sequences for more than one chunk. Where a chunk ends depends on its neighbours,
+  // which is why prefill runs batch-invariant too.
+  size_t budget = size_t(o_.prefill_chunk);
   for (auto& sp : running_) {
     Seq& s = *sp;
+    if (budget == 0) break;
     if (s.prefilled() || !s.finish.empty()) continue;
-    size_t n = std::min(s.req.prompt.size() - s.fed, size_t(o_.prefill_chunk));
+    size_t n = std::min(s.req.prompt.size() - s.fed, budget);
+    budget -= n;
     std::vector<int64_t> ids(s.tokens.begin() + int64_t(s.fed),
                              s.tokens.begin() + int64_t(s.fed + n));
     try {
-      ops::BatchInvariantGuard invariant;  // a token's keys do not depend on its chunk
+      ops::BatchInvariantGuard invariant;
       Tensor logits =
           model_.forward(Tensor::from_vector(ids, {1, int64_t(n)}), Tensor(), &s.cache, true)
               .logits;
@@ -162,9 +169,7 @@ bool Scheduler::prefill_one() {
       s.finish = "error";
       s.error = e.what();
     }
-    return true;
   }
-  return false;
 }
 
 void Scheduler::decode_step() {
@@ -237,7 +242,7 @@ void Scheduler::loop() {
       }
     }
     retire();  // the cancelled and timed-out leave before the step
-    prefill_one();
+    prefill();
     decode_step();
     retire();
   }

@@ -1,8 +1,8 @@
 #pragma once
 // Continuous batching: one loop thread runs every sequence the server has accepted. At each step
-// it admits waiting sequences while the batch and the KV-cache pool have room, feeds one chunk of
-// one admitted prompt (chunked prefill, so a long prompt never stalls the others for long), runs
-// ONE forward for the next token of every running sequence, and retires the sequences that
+// it admits waiting sequences while the batch and the KV-cache pool have room, feeds up to one
+// chunk of admitted prompts (chunked prefill, so a long prompt never stalls the others for long),
+// runs ONE forward for the next token of every running sequence, and retires the sequences that
 // finished, were cancelled or ran out of time. Sequences join and leave the batch at every step.
 //
 // The batched step reads the weights once for all sequences (decode on a CPU is bound by that
@@ -39,7 +39,7 @@ struct SchedulerOptions {
   int64_t max_queue = 256;      // sequences waiting; more are refused (HTTP 429)
   int64_t context = 0;          // longest sequence; 0: the model's max_position_embeddings
   int64_t block_size = 16;      // tokens per KV-cache block
-  int64_t prefill_chunk = 256;  // prompt tokens per forward
+  int64_t prefill_chunk = 256;  // prompt tokens per step, over one or more sequences
   bool prefix_cache = true;     // share prompt prefixes' full blocks (not for sliding windows)
 };
 
@@ -90,7 +90,7 @@ class Scheduler {
   struct Seq;
   void loop();
   void admit();
-  bool prefill_one();
+  void prefill();
   void decode_step();
   void retire();
   void emit(Seq& s, const infer::Sample& smp);

@@ -182,6 +182,7 @@ $("regenerate").onclick = () => {
 $("new-chat").onclick = newConversation;
 
 loadSettings();
-fetch("/v1/models").then((r) => r.json()).then((j) => { $("model").textContent = j.data?.[0]?.id || ""; }).catch(() => {});
+const key = $("api_key").value;
+fetch("/v1/models", { headers: key ? { Authorization: `Bearer ${key}` } : {} }).then((r) => r.json()).then((j) => { $("model").textContent = j.data?.[0]?.id || ""; }).catch(() => {});
 current = conversations[0] || null;
 if (!current) newConversation(); else show();

@@ -56,6 +56,18 @@ stop_server api
 start_server web
 (cd "$node_dir" && KILN_URL="$url" SHOT="$work/chat.png" node serve_browser.mjs) || fail "browser"
 [ -s "$work/chat.png" ] || fail "no screenshot"
+# Graceful shutdown: a stream in flight when SIGTERM arrives still ends with [DONE].
+mkfifo "$work/inflight.fifo"
+curl -sN "$url/v1/completions" -H 'Content-Type: application/json' \
+  -d '{"prompt":"ROMEO:","max_tokens":200,"ignore_eos":true,"stream":true}' >"$work/inflight.fifo" &
+curl_pid=$!
+exec 4<"$work/inflight.fifo"
+read -r -t 60 first <&4 || fail "no first event from the in-flight stream"
 stop_server web
+cat <&4 >"$work/inflight.txt"
+exec 4<&-
+wait "$curl_pid" || fail "the in-flight stream's connection failed"
+tail -n 2 "$work/inflight.txt" | grep -q '^data: \[DONE\]$' || fail "in-flight stream cut: $(tail -c 300 "$work/inflight.txt")"
+
 trap - EXIT
 echo "serve e2e: ok (screenshot $work/chat.png)"

@@ -33,10 +33,21 @@ void run(ServeArgs& a) {
   KILN_REQUIRE(tok, "serve: '", a.model.model,
                "' has no tokenizer.json; pass --tokenizer (the API speaks text)");
   std::vector<int32_t> stops = infer::stop_token_ids(a.model.model, model->config(), &*tok);
-  a.sched.context = a.model.ctx;
+  // As for chat: a long-context model's full window for every batch slot would be a KV cache
+  // far beyond most machines; --ctx and --kv-tokens raise it.
+  a.sched.context = a.model.ctx > 0
+                        ? a.model.ctx
+                        : std::min<int64_t>(model->config().max_position_embeddings, 4096);
   a.server.model_name = a.name.empty() ? a.model.model : a.name;
   serve::Server server(*model, *tok, stops, a.server, a.sched);
   int port = server.bind();
+  const infer::BlockPool& pool = server.scheduler().pool();
+  std::fprintf(stderr,
+               "kiln serve: context %lld tokens, batch up to %lld, KV cache %lld blocks of %lld "
+               "tokens (%.1f MiB, allocated)\n",
+               (long long)server.scheduler().context(), (long long)a.sched.max_batch,
+               (long long)pool.num_blocks(), (long long)pool.block_size(),
+               double(pool.bytes_total()) / (1 << 20));
   // Tests and scripts wait for this line (not a sleep): the socket is listening once it is out.
   std::printf("kiln serve: listening on http://%s:%d (model %s)\n", a.server.host.c_str(), port,
               a.server.model_name.c_str());
@@ -74,7 +85,9 @@ RegisterCommand reg([](CLI::App& app) {
   cmd->add_option("--max-batch", a->sched.max_batch, "sequences decoded together");
   cmd->add_option("--max-queue", a->sched.max_queue,
                   "sequences waiting for a slot; more get HTTP 429");
-  cmd->add_option("--prefill-chunk", a->sched.prefill_chunk, "prompt tokens per forward");
+  cmd->add_option("--prefill-chunk", a->sched.prefill_chunk, "prompt tokens per step");
+  cmd->add_option("--kv-tokens", a->sched.kv_tokens,
+                  "KV-cache tokens over all sequences (default: max-batch x ctx)");
   cmd->add_option("--http-threads", s.http_threads, "HTTP worker threads (one per open stream)");
   cmd->callback([a] { run(*a); });
 });

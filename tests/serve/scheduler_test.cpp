@@ -158,6 +158,32 @@ TEST(Scheduler, QueueLimitCancellationAndTimeout) {
   EXPECT_EQ(s.stats().kv_blocks_used.load(), 0);
 }
 
+// A KV budget of one full sequence: four sequences that each need all of it run one after
+// another, none runs out of blocks midway, and the answers are those of a roomy pool.
+TEST(Scheduler, SmallKvBudgetQueuesSequences) {
+  models::ModelConfig c = tiny("llama");
+  auto m = random_model(c, 7);
+  auto run = [&](int64_t kv_tokens) {
+    SchedulerOptions o;
+    o.context = 32;
+    o.block_size = 4;
+    o.kv_tokens = kv_tokens;
+    Scheduler s(*m, nullptr, o);
+    EXPECT_EQ(s.pool().num_blocks(), kv_tokens > 0 ? 8 * c.num_hidden_layers : 32 * 8 * 2);
+    std::vector<std::future<Result>> fs;
+    for (int64_t i = 0; i < 4; ++i) fs.push_back(start(s, prompt_of(6, c.vocab_size, i), 26));
+    std::vector<std::vector<int32_t>> out;
+    for (auto& f : fs) {
+      Result r = f.get();
+      EXPECT_EQ(r.finish, "length");
+      out.push_back(r.ids);
+    }
+    EXPECT_LE(s.pool().peak_used_blocks(), s.pool().num_blocks());
+    return out;
+  };
+  EXPECT_EQ(run(32), run(0));
+}
+
 TEST(Scheduler, RefusesBadPrompts) {
   models::ModelConfig c = tiny("llama");
   auto m = random_model(c, 3);

@@ -47,8 +47,11 @@ Scheduler::Scheduler(models::Decoder& model, const tokenizer::Tokenizer* tok,
   context_ = o.context > 0 ? o.context : c.max_position_embeddings;
   KILN_REQUIRE(context_ >= 2, "serve: context ", context_, ", expected >= 2");
   infer::KvLayout layout = infer::kv_layout(c, model.dtype());
-  int64_t blocks = infer::BlockPool::blocks_needed(
-      layout, o.block_size, context_, std::min(o.prefill_chunk, context_), o.max_batch);
+  int64_t chunk = std::min(o.prefill_chunk, context_);
+  int64_t blocks = infer::BlockPool::blocks_needed(layout, o.block_size, context_, chunk,
+                                                   o.kv_tokens > 0 ? 1 : o.max_batch);
+  if (o.kv_tokens > 0)  // a budget over all sequences; sequences wait for room
+    blocks = std::max(blocks, (o.kv_tokens + o.block_size - 1) / o.block_size * layout.n_layers);
   pool_ = std::make_unique<infer::BlockPool>(layout, o.block_size, blocks);
   stats_.kv_blocks_total = blocks;
   bool sliding = false;

@@ -14,9 +14,10 @@
 // keeps answers batch-invariant too because prefill also runs in batch-invariant mode: a token's
 // keys and values are the same whichever chunk, and whichever sequence, computed them.
 //
-// Memory is planned: the block pool is allocated up front for `max_batch` sequences of `context`
-// tokens, and a sequence is admitted only when the blocks its prompt plus max_tokens need are
-// free of other sequences' reservations: nothing runs out midway.
+// Memory is planned: the block pool is allocated up front for `kv_tokens` (default: `max_batch`
+// sequences of `context` tokens, and never less than one sequence of `context`), and a sequence is
+// admitted only when the blocks its prompt plus max_tokens need are free of other sequences'
+// reservations: nothing runs out midway.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -38,6 +39,7 @@ struct SchedulerOptions {
   int64_t max_batch = 32;       // sequences decoded together
   int64_t max_queue = 256;      // sequences waiting; more are refused (HTTP 429)
   int64_t context = 0;          // longest sequence; 0: the model's max_position_embeddings
+  int64_t kv_tokens = 0;        // KV-cache tokens over all sequences; 0: max_batch * context
   int64_t block_size = 16;      // tokens per KV-cache block
   int64_t prefill_chunk = 256;  // prompt tokens per step, over one or more sequences
   bool prefix_cache = true;     // share prompt prefixes' full blocks (not for sliding windows)
@@ -83,6 +85,7 @@ class Scheduler {
   void shutdown();
 
   int64_t context() const { return context_; }
+  const infer::BlockPool& pool() const { return *pool_; }
   const SchedulerStats& stats() const { return stats_; }
   const SchedulerOptions& options() const { return o_; }
 

@@ -49,6 +49,7 @@ class Server {
   // Graceful: new requests get 503, in-flight ones have shutdown_grace_s to finish and are then
   // cancelled (their streams end), then run() returns. Safe to call from any thread, once.
   void shutdown();
+  const Scheduler& scheduler() const { return *scheduler_; }
 
  private:
   void routes();

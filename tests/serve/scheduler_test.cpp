@@ -16,6 +16,7 @@ using models::test::tiny;
 
 struct Result {
   std::vector<int32_t> ids;
+  std::vector<float> logprobs;  // compared bit for bit: the logits themselves must not move
   std::string finish;
 };
 
@@ -35,6 +36,7 @@ std::future<Result> start(Scheduler& s, std::vector<int32_t> prompt, int64_t max
                    std::chrono::duration<double>(timeout_s));
   r.events.on_token = [out, hook](const infer::Sample& smp, std::string_view) {
     out->ids.push_back(smp.id);
+    out->logprobs.push_back(smp.logprob);
     if (hook) hook();
   };
   r.events.on_done = [out, done](const std::string& finish, const std::string&, int64_t tokens,
@@ -66,16 +68,20 @@ TEST_P(BatchInvarianceTest, AloneEqualsAmong31Others) {
   o.prefill_chunk = 5;  // several chunks per prompt: prefills interleave with decode steps
   o.context = 64;
   Scheduler s(*m, nullptr, o);
-  std::vector<std::vector<int32_t>> alone;
+  std::vector<Result> alone;
   for (int64_t i = 0; i < 32; ++i) {
     Result r = start(s, prompt_of(3 + i % 11, c.vocab_size, i), 8 + i % 5).get();
     EXPECT_EQ(r.finish, "length");
-    alone.push_back(r.ids);
+    alone.push_back(r);
   }
   std::vector<std::future<Result>> crowd;
   for (int64_t i = 0; i < 32; ++i)
     crowd.push_back(start(s, prompt_of(3 + i % 11, c.vocab_size, i), 8 + i % 5));
-  for (int64_t i = 0; i < 32; ++i) EXPECT_EQ(crowd[size_t(i)].get().ids, alone[size_t(i)]) << i;
+  for (int64_t i = 0; i < 32; ++i) {
+    Result r = crowd[size_t(i)].get();
+    EXPECT_EQ(r.ids, alone[size_t(i)].ids) << i;
+    EXPECT_EQ(r.logprobs, alone[size_t(i)].logprobs) << i;
+  }
   EXPECT_GT(s.stats().batch_rows.load(), s.stats().steps.load());  // batches of more than one
 }
 
@@ -100,14 +106,14 @@ TEST(Scheduler, SharedPrefixesGiveTheSameTokens) {
     o.context = 64;
     o.prefix_cache = prefix;
     Scheduler s(*m, nullptr, o);
-    std::vector<std::vector<int32_t>> out;
+    std::vector<std::vector<float>> out;  // log-probabilities, compared bit for bit
     std::vector<std::future<Result>> fs;
     for (const auto& p : prompts) {
       fs.push_back(start(s, p, 10));
-      if (!together) out.push_back(fs.back().get().ids);
+      if (!together) out.push_back(fs.back().get().logprobs);
     }
     if (together)
-      for (auto& f : fs) out.push_back(f.get().ids);
+      for (auto& f : fs) out.push_back(f.get().logprobs);
     int64_t hits = s.stats().prefix_hit_tokens.load();
     if (!prefix) {
       EXPECT_EQ(hits, 0);
@@ -116,7 +122,7 @@ TEST(Scheduler, SharedPrefixesGiveTheSameTokens) {
     }
     return out;
   };
-  std::vector<std::vector<int32_t>> reference = run(false, false);
+  std::vector<std::vector<float>> reference = run(false, false);
   EXPECT_EQ(run(true, false), reference);  // each after the first reuses 12 tokens
   EXPECT_EQ(run(true, true), reference);
   EXPECT_EQ(run(false, true), reference);

@@ -3,7 +3,7 @@
 // Every output element is the dot product of one row of x with one row of w, accumulated in the
 // same order whatever the number of rows: lane l of a vector accumulator sums the products at
 // k = l, l + L, l + 2L, ... in increasing k (the tail is zero-padded), then the lanes are added
-// in lane order. Tiles of up to 4 x rows by 4 w rows only decide which dot products share the
+// in one fixed tree. Tiles of up to 4 x rows by 4 w rows only decide which dot products share the
 // loads, never how a dot product is summed, so a row's result is the same alone or among 63 others.
 //
 // Threads split the w rows (output columns): each w row is read from memory once per call, for
@@ -52,6 +52,22 @@ inline V fmadd(V a, V b, V c) {
 #endif
 }
 
+// The sum of the lanes, as a tree: each step adds the upper half of the lanes onto the lower
+// (the same instructions for every element, so the same order), lane 0 ends with the total.
+inline float reduce(V v) {
+#if defined(__AVX512F__)  // 16 lanes (simd.h)
+  {
+    v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
+    v += __builtin_shufflevector(v, v, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    v += __builtin_shufflevector(v, v, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+    return v[0];
+  }
+#else
+  return simd::hsum<float>(v);
+#endif
+}
+
 // The last k % L elements of a row, zero-padded to a vector.
 V tail(const float* p, int64_t n) {
   float buf[L] = {};
@@ -82,7 +98,7 @@ void tile(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K, f
     }
   }
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) out[i * ldo + j] = simd::hsum<float>(acc[i][j]);
+    for (int j = 0; j < NR; ++j) out[i * ldo + j] = reduce(acc[i][j]);
 }
 
 template <int NR>

@@ -85,9 +85,16 @@ ReasoningSplit::Piece ReasoningSplit::drain(bool all) {
       }
       p.reasoning += pending_.substr(0, at);
       pending_.erase(0, at + close.size());
-      // The template puts blank lines between the reasoning and the answer.
+      state_ = State::AfterThinking;
+    } else if (state_ == State::AfterThinking) {
+      // The template puts blank lines between the reasoning and the answer; they may come in
+      // later pieces.
       size_t ws = pending_.find_first_not_of("\r\n");
-      pending_.erase(0, ws == std::string::npos ? pending_.size() : ws);
+      if (ws == std::string::npos) {
+        pending_.clear();
+        return p;
+      }
+      pending_.erase(0, ws);
       state_ = State::Content;
     } else {
       p.content += pending_;

@@ -42,7 +42,7 @@ class ReasoningSplit {
   Piece finish();
 
  private:
-  enum class State { Start, Thinking, Content };
+  enum class State { Start, Thinking, AfterThinking, Content };
   Piece drain(bool all);
   State state_ = State::Start;
   std::string pending_;

@@ -35,7 +35,7 @@ BlockPool::BlockPool(const KvLayout& layout, int64_t block_size, int64_t num_blo
                " kv heads, head_dim ", layout.head_dim, ")");
   storage_ =
       Tensor::empty({num_blocks, 2, layout.kv_heads, block_size, layout.head_dim}, layout.dtype);
-  in_use_.assign(size_t(num_blocks), false);
+  refs_.assign(size_t(num_blocks), 0);
   for (int64_t b = num_blocks - 1; b >= 0; --b) free_.push_back(b);
 }
 
@@ -57,16 +57,21 @@ int64_t BlockPool::allocate() {
                " bytes); raise the context (--ctx) or the number of blocks the cache plans for");
   int64_t b = free_.back();
   free_.pop_back();
-  in_use_[size_t(b)] = true;
+  refs_[size_t(b)] = 1;
   peak_used_ = std::max(peak_used_, used_blocks());
   return b;
 }
 
+void BlockPool::retain(int64_t block) {
+  KILN_CHECK(block >= 0 && block < num_blocks_ && refs_[size_t(block)] > 0, "kv cache: block ",
+             block, " retained while free");
+  ++refs_[size_t(block)];
+}
+
 void BlockPool::release(int64_t block) {
-  KILN_CHECK(block >= 0 && block < num_blocks_ && in_use_[size_t(block)], "kv cache: block ", block,
-             " released twice or never allocated");
-  in_use_[size_t(block)] = false;
-  free_.push_back(block);
+  KILN_CHECK(block >= 0 && block < num_blocks_ && refs_[size_t(block)] > 0, "kv cache: block ",
+             block, " released twice or never allocated");
+  if (--refs_[size_t(block)] == 0) free_.push_back(block);
 }
 
 int64_t BlockPool::bytes_per_token_layer() const {
@@ -106,6 +111,18 @@ bool PagedKvCache::truncate(int64_t n) {
     t.length = n;
   }
   return true;
+}
+
+void PagedKvCache::adopt(const std::vector<std::vector<int64_t>>& blocks_per_layer) {
+  KILN_CHECK(length() == 0 && blocks_per_layer.size() == layers_.size(),
+             "adopt: the cache must be empty and given every layer's blocks");
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    KILN_CHECK(pool_.layout().windows[i] == 0, "adopt: sliding-window layers cannot share blocks");
+    KILN_CHECK(blocks_per_layer[i].size() == blocks_per_layer[0].size(), "adopt: uneven layers");
+    for (int64_t b : blocks_per_layer[i]) pool_.retain(b);
+    layers_[i].blocks = blocks_per_layer[i];
+    layers_[i].length = int64_t(blocks_per_layer[i].size()) * pool_.block_size();
+  }
 }
 
 int64_t PagedKvCache::blocks_held() const {

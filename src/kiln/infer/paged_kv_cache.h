@@ -36,7 +36,13 @@ class BlockPool {
                                int64_t chunk, int64_t seqs = 1);
 
   int64_t allocate();  // throws kiln::Error when none is free
+  // Blocks are reference-counted so that sequences with a common prompt prefix can share its
+  // full blocks (serve's prefix cache): allocate() hands out one reference, retain() adds one,
+  // release() drops one and frees the block with the last. A shared block is never written: a
+  // sequence writes only past the full blocks it adopted.
+  void retain(int64_t block);
   void release(int64_t block);
+  int32_t refs(int64_t block) const { return refs_[size_t(block)]; }
 
   // Views of one block: [kv_heads, block_size, head_dim].
   Tensor k(int64_t block) const { return storage_.select(0, block).select(0, 0); }
@@ -61,7 +67,7 @@ class BlockPool {
   int64_t block_size_, num_blocks_, peak_used_ = 0;
   Tensor storage_;             // [num_blocks, 2 (k, v), kv_heads, block_size, head_dim]
   std::vector<int64_t> free_;  // a stack: the most recently freed block is reused first
-  std::vector<bool> in_use_;
+  std::vector<int32_t> refs_;  // references per block; 0 = free
 };
 
 // The cache of one sequence (batch size 1) over a shared pool: what Decoder::forward takes.
@@ -95,6 +101,12 @@ class PagedKvCache : public nn::KvCache {
   int64_t blocks_held() const;
   // Keys of `layer` still held: its first held position (> 0 once a window has slid).
   int64_t first_position(int64_t layer) const { return layers_[size_t(layer)].first; }
+  // The blocks of `layer`, in order.
+  const std::vector<int64_t>& blocks(int64_t layer) const { return layers_[size_t(layer)].blocks; }
+  // Starts an empty cache with full blocks another sequence computed for the same first tokens:
+  // per layer, n blocks holding positions [0, n * block_size). Each gets a reference. Not for
+  // sliding-window layouts (their blocks leave the window).
+  void adopt(const std::vector<std::vector<int64_t>>& blocks_per_layer);
 
  private:
   struct LayerTable {

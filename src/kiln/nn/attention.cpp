@@ -53,10 +53,28 @@ Tensor Attention::forward(const Tensor& x, const PositionContext& pos, KvCache* 
   o.window = c_.window;
   o.bias = pos.alibi;
   Tensor att;
-  if (cache && !o.bias.defined()) att = cache->attend(layer_, q, k, v);
-  if (!att.defined()) {
-    if (cache) std::tie(k, v) = cache->append(layer_, k, v);
-    att = attention(q, k, v, o);
+  if (cache && cache->row(0)) {
+    // Rows are separate sequences of different lengths: each attends over its own cache, with
+    // the same kernel calls as when it runs alone.
+    KILN_REQUIRE(!pos.alibi.defined(), "attention: ALiBi is not supported with per-row caches");
+    std::vector<Tensor> rows;
+    for (int64_t r = 0; r < b; ++r) {
+      KvCache* rc = cache->row(r);
+      Tensor qr = narrow(q, 0, r, 1), kr = narrow(k, 0, r, 1), vr = narrow(v, 0, r, 1);
+      Tensor ar = rc->attend(layer_, qr, kr, vr);
+      if (!ar.defined()) {
+        std::tie(kr, vr) = rc->append(layer_, kr, vr);
+        ar = attention(qr, kr, vr, o);
+      }
+      rows.push_back(ar);
+    }
+    att = b == 1 ? rows[0] : concat(rows, 0);
+  } else {
+    if (cache && !o.bias.defined()) att = cache->attend(layer_, q, k, v);
+    if (!att.defined()) {
+      if (cache) std::tie(k, v) = cache->append(layer_, k, v);
+      att = attention(q, k, v, o);
+    }
   }
   Tensor y = reshape(transpose(att, 1, 2), {b, t, c_.heads * d});
   if (gate.defined()) y = y * sigmoid(gate);

@@ -14,4 +14,9 @@ std::pair<Tensor, Tensor> DenseKvCache::append(int64_t layer, const Tensor& k, c
   return {kc, vc};
 }
 
+std::pair<Tensor, Tensor> RowKvCaches::append(int64_t, const Tensor&, const Tensor&) {
+  KILN_CHECK(false, "RowKvCaches: append through row(r); the batch has no single cache");
+  return {};
+}
+
 }  // namespace kiln::nn

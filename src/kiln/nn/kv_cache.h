@@ -22,6 +22,24 @@ class KvCache {
   virtual Tensor attend(int64_t layer, const Tensor& q, const Tensor& k, const Tensor& v) {
     return Tensor();
   }
+  // Continuous batching: a batch whose row r is its own sequence, with its own cache and length,
+  // returns that cache here; attention then appends and attends row by row. Null (the default):
+  // one cache holds the whole batch.
+  virtual KvCache* row(int64_t r) { return nullptr; }
+};
+
+// The rows of a batch of independent sequences, each with its own cache. Attention reaches
+// them through row(); the forward must be given positions (lengths differ per row).
+class RowKvCaches : public KvCache {
+ public:
+  explicit RowKvCaches(std::vector<KvCache*> rows) : rows_(std::move(rows)) {}
+  std::pair<Tensor, Tensor> append(int64_t layer, const Tensor& k, const Tensor& v) override;
+  int64_t length() const override { return 0; }
+  KvCache* row(int64_t r) override { return rows_.at(size_t(r)); }
+  int64_t rows() const { return int64_t(rows_.size()); }
+
+ private:
+  std::vector<KvCache*> rows_;
 };
 
 // Contiguous per-layer tensors grown by concatenation: the reference cache for tests and small

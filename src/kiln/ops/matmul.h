@@ -19,8 +19,24 @@ extern Kernel<GemmFn> gemm_kernel;
 // out = alpha * a @ b + beta * out on 3-D operands as the kernel takes them (checked).
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha = 1.f, float beta = 0.f);
 
+// Batch-invariant mode, for continuous batching: while a guard lives on this thread, f32
+// products x w^T (what linear() computes) sum every output element in one fixed order whatever
+// the number of rows, so a sequence's logits do not depend on the batch it is decoded in. BLAS
+// does not promise that: OpenBLAS takes gemv for one row and differently blocked gemm kernels
+// for more. Other shapes and dtypes keep the BLAS path.
+class BatchInvariantGuard {
+ public:
+  BatchInvariantGuard();
+  ~BatchInvariantGuard();
+  BatchInvariantGuard(const BatchInvariantGuard&) = delete;
+  BatchInvariantGuard& operator=(const BatchInvariantGuard&) = delete;
+};
+bool batch_invariant();
+
 namespace cpu {
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha, float beta);
-}
+// The batch-invariant kernel; false (nothing done) for operands it does not take.
+bool gemm_rows(const Tensor& a, const Tensor& b, const Tensor& out, float alpha, float beta);
+}  // namespace cpu
 
 }  // namespace kiln::ops

@@ -107,6 +107,7 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha,
 }  // namespace
 
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha, float beta) {
+  if (batch_invariant() && gemm_rows(a, b, out, alpha, beta)) return;
   switch (out.dtype()) {
     case DType::F32:
       return blas_gemm<float>(a, b, out, alpha, beta);

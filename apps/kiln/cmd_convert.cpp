@@ -1,5 +1,7 @@
 // kiln convert --model PATH --to gguf|hf --out PATH [--type T] [--tokenizer PATH]: any model kiln
-// opens (preset, Hugging Face folder, GGUF) written as a GGUF file or a Hugging Face folder. The
+// opens (preset, Hugging Face folder, GGUF) written as a GGUF file or a Hugging Face folder.
+// kiln quantize --model PATH --out F.gguf --type q8_0|q4_0|q4_k|f16|bf16 is the same conversion
+// to GGUF under the name users look for (a quantized source is expanded to f32 first). The
 // tokenizer travels along: a GGUF source's tokenizer.* keys, or the tokenizer.json of --tokenizer
 // or of the HF folder. Output is written under a temporary name and renamed, so a failure
 // leaves nothing at --out.
@@ -71,13 +73,32 @@ void run(const ConvertArgs& a) {
   const std::string& allowed = a.to == "gguf" ? gguf_types : hf_types;
   KILN_REQUIRE(("|" + allowed + "|").find("|" + a.type + "|") != std::string::npos,
                "--type: found \"", a.type, "\", expected one of ", allowed, " for --to ", a.to);
-  auto model = models::open_model(a.model, a.seed);
+  auto model = models::open_model(a.model, a.seed, DType::F32, /*packed=*/false);
   if (a.to == "gguf")
     to_gguf(*model, a);
   else
     to_hf(*model, a);
   std::printf("wrote %s (%s, %s)\n", a.out.c_str(), a.to.c_str(), a.type.c_str());
 }
+
+RegisterCommand reg_quantize([](CLI::App& app) {
+  auto args = std::make_shared<ConvertArgs>();
+  args->to = "gguf";
+  CLI::App* cmd = app.add_subcommand(
+      "quantize", "Write a model as a GGUF file of q8_0, q4_0, q4_k, f16 or bf16 weights");
+  cmd->add_option("--model", args->model, "Hugging Face folder, .gguf file, or preset name")
+      ->required();
+  cmd->add_option("--out", args->out, "output .gguf file")->required();
+  cmd->add_option("--type", args->type, "q8_0|q4_0|q4_k|f16|bf16")->required();
+  cmd->add_option("--tokenizer", args->tokenizer, "tokenizer.json (or its folder) to include");
+  cmd->add_option("--seed", args->seed, "init seed for a preset");
+  cmd->callback([args] {
+    const std::string types = "q8_0|q4_0|q4_k|f16|bf16";
+    KILN_REQUIRE(("|" + types + "|").find("|" + args->type + "|") != std::string::npos,
+                 "--type: found \"", args->type, "\", expected one of ", types);
+    run(*args);
+  });
+});
 
 RegisterCommand reg([](CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();

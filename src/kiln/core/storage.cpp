@@ -35,6 +35,23 @@ class CpuAllocator final : public Allocator {
   static constexpr size_t kLarge = size_t(1) << 20, kPage = size_t(2) << 20;
 
   void* allocate(size_t nbytes) override {
+    bool fresh;
+    return take(nbytes, fresh);
+  }
+
+  // allocate + memset_zero, skipping the memset for a new anonymous mapping (zero already): zeros
+  // never written then stay untouched, so a model built with zeros and then given weights that
+  // view a mapped file never makes its placeholders resident.
+  void* allocate_zeroed(size_t nbytes) {
+    bool fresh;
+    void* p = take(nbytes, fresh);
+    if (!fresh) memset_zero(p, nbytes);  // a new anonymous mapping is zero already
+    return p;
+  }
+
+  // fresh: the block is a new anonymous mapping, which the system hands out zeroed.
+  void* take(size_t nbytes, bool& fresh) {
+    fresh = false;
     if (nbytes < kLarge) {
       size_t rounded = (nbytes + 63) / 64 * 64;
       void* p = std::aligned_alloc(64, rounded ? rounded : 64);
@@ -59,6 +76,7 @@ class CpuAllocator final : public Allocator {
     }
     if (p == MAP_FAILED) throw Error(str("out of host memory allocating ", nbytes, " bytes"));
     ::madvise(p, size, MADV_HUGEPAGE);
+    fresh = true;
     return p;
   }
 
@@ -165,8 +183,12 @@ void reset_peak_memory(DeviceType t) {
 
 Storage::Storage(size_t nbytes, Device d, bool zero) : nbytes_(nbytes), device_(d) {
   Allocator& a = allocator_for(d);
-  data_ = a.allocate(nbytes);
-  if (zero) a.memset_zero(data_, nbytes);
+  if (zero && &a == &g_cpu) {
+    data_ = g_cpu.allocate_zeroed(nbytes);
+  } else {
+    data_ = a.allocate(nbytes);
+    if (zero) a.memset_zero(data_, nbytes);
+  }
   track_alloc(d.type, nbytes);
 }
 

@@ -87,7 +87,7 @@ ForwardOutput Decoder::forward(const Tensor& ids, const Tensor& positions, nn::K
   }
   if (last_only) h = narrow(h, 1, h.size(1) - 1, 1);
   h = model->norm->forward(h);
-  out.logits = linear(h, lm_head_weight());
+  out.logits = nn::project(h, lm_head_weight());
   if (!aux.empty()) {
     double inv = 1.0 / double(aux.size());
     out.aux_loss = sum(concat(aux, 0) * inv);

@@ -3,6 +3,7 @@
 #include "kiln/models/gguf_model.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -10,6 +11,7 @@
 
 #include "kiln/models/families.h"
 #include "kiln/models/gguf_rope_freqs.h"
+#include "kiln/quant/matmul.h"
 #include "kiln/quant/quantize.h"
 
 namespace kiln::models {
@@ -123,7 +125,8 @@ void add_gguf_model(const Decoder& m, io::GGUFWriter& w, const GgufSaveOptions& 
   write_gguf_config(m.config(), w, opt.type);
   auto params = param_map(m);
   for (const GgufTensor& g : gguf_tensors(m)) {
-    Tensor t = stacked_param(g, params).to(DType::F32).contiguous();
+    Tensor t = stacked_param(g, params);
+    t = is_quantized(t.dtype()) ? quant::dequantize(t, DType::F32) : t.to(DType::F32).contiguous();
     if (g.rope_heads > 0) t = reorder_rope_rows(t, g.rope_heads, true);
     // The router stays f32 as llama.cpp keeps it: it is small, and rounding it flips near-tied
     // expert choices.
@@ -144,7 +147,28 @@ void save_gguf(const Decoder& m, const std::string& path, const GgufSaveOptions&
   w.write(path);
 }
 
-std::unique_ptr<Decoder> load_gguf(const io::GGUFReader& r, DType dt) {
+namespace {
+
+// The rows of a packed (block-quantized or half) tensor in llama.cpp's rope order put back in
+// Hugging Face's: the same row permutation as reorder_rope_rows, moving whole rows of bytes.
+Tensor reorder_packed_rope_rows(const Tensor& t, int64_t heads) {
+  int64_t rows = t.size(0);
+  std::vector<float> idx(static_cast<size_t>(rows));
+  for (int64_t i = 0; i < rows; ++i) idx[size_t(i)] = float(i);
+  Tensor perm = reorder_rope_rows(Tensor::from_vector(idx, {rows}), heads, false);
+  std::vector<float> src = perm.to_vector<float>();
+  Tensor out = Tensor::empty(t.sizes(), t.dtype());
+  size_t row_bytes = dtype_nbytes(t.dtype(), t.size(1));
+  const char* in = static_cast<const char*>(t.raw_data());
+  char* o = static_cast<char*>(out.raw_data());
+  for (int64_t i = 0; i < rows; ++i)
+    std::memcpy(o + size_t(i) * row_bytes, in + size_t(src[size_t(i)]) * row_bytes, row_bytes);
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Decoder> load_gguf(const io::GGUFReader& r, DType dt, bool packed) {
   auto m = std::make_unique<Decoder>(gguf_config(r), dt);
   auto params = param_map(*m);
   std::set<std::string> used;
@@ -160,6 +184,18 @@ std::unique_ptr<Decoder> load_gguf(const io::GGUFReader& r, DType dt) {
                  shape_str(info->shape), ", expected ", shape_str(want));
     used.insert(g.name);
     Tensor t = r.tensor(g.name);
+    // Linear and embedding weights stay as stored, viewing the mapped file (q/k rows of llama
+    // files are reordered into a copy; f32 ones are then expanded as before); the router is
+    // expanded like the rest. The views are read-only: inference only.
+    bool router = g.name.ends_with("ffn_gate_inp.weight");
+    bool viewable =
+        quant::is_packed_weight(t.dtype()) || (t.dtype() == DType::F32 && !g.rope_heads);
+    if (packed && dt == DType::F32 && !is_stacked(g) && !router && t.dim() == 2 && viewable &&
+        t.is_contiguous()) {
+      if (g.rope_heads > 0) t = reorder_packed_rope_rows(t, g.rope_heads);
+      *params.at(g.params[0]) = t;
+      continue;
+    }
     t = is_quantized(t.dtype()) ? quant::dequantize(t, DType::F32) : t.to(DType::F32);
     if (g.rope_heads > 0) t = reorder_rope_rows(t, g.rope_heads, false);
     if (!is_stacked(g)) {
@@ -175,8 +211,8 @@ std::unique_ptr<Decoder> load_gguf(const io::GGUFReader& r, DType dt) {
   return m;
 }
 
-std::unique_ptr<Decoder> load_gguf(const std::string& path, DType dt) {
-  return load_gguf(io::GGUFReader(path), dt);
+std::unique_ptr<Decoder> load_gguf(const std::string& path, DType dt, bool packed) {
+  return load_gguf(io::GGUFReader(path), dt, packed);
 }
 
 bool is_gguf_path(const std::string& path) {

@@ -44,8 +44,13 @@ void save_gguf(const Decoder& m, const std::string& path, const GgufSaveOptions&
 
 // Builds the model from a GGUF file, dequantizing block-quantized weights to `dt`. Throws naming
 // the tensor for a missing or unexpected tensor and the expected and found shape for a wrong one.
-std::unique_ptr<Decoder> load_gguf(const std::string& path, DType dt = DType::F32);
-std::unique_ptr<Decoder> load_gguf(const io::GGUFReader& r, DType dt = DType::F32);
+// packed (with dt f32): Linear, LM-head and embedding weights stored as Q8_0, Q4_0, Q4_K, F16 or
+// BF16 stay so, viewing the mapped file, for inference (kiln/quant/matmul.h); otherwise every
+// weight is expanded to dt, as training needs.
+std::unique_ptr<Decoder> load_gguf(const std::string& path, DType dt = DType::F32,
+                                   bool packed = true);
+std::unique_ptr<Decoder> load_gguf(const io::GGUFReader& r, DType dt = DType::F32,
+                                   bool packed = true);
 
 // A path ending in .gguf (any case).
 bool is_gguf_path(const std::string& path);

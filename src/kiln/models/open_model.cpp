@@ -18,8 +18,8 @@ ModelConfig load_config(const std::string& spec) {
   return load_preset(spec);
 }
 
-std::unique_ptr<Decoder> open_model(const std::string& spec, uint64_t seed, DType dt) {
-  if (is_gguf_path(spec)) return load_gguf(spec, dt);
+std::unique_ptr<Decoder> open_model(const std::string& spec, uint64_t seed, DType dt, bool packed) {
+  if (is_gguf_path(spec)) return load_gguf(spec, dt, packed);
   if (is_hf_dir(spec)) {
     LoadOptions o;
     o.dtype = dt;

@@ -10,7 +10,8 @@ namespace kiln::models {
 
 bool is_hf_dir(const std::string& spec);
 ModelConfig load_config(const std::string& spec);
+// packed: a GGUF's quantized and half weights stay packed for inference (see load_gguf).
 std::unique_ptr<Decoder> open_model(const std::string& spec, uint64_t seed = 0,
-                                    DType dt = DType::F32);
+                                    DType dt = DType::F32, bool packed = true);
 
 }  // namespace kiln::models

@@ -89,6 +89,8 @@ const char* isa_name(Isa isa) {
       return "avx2";
     case Isa::AVX512:
       return "avx512";
+    case Isa::NEON:
+      return "neon";
   }
   return "?";
 }
@@ -99,11 +101,18 @@ bool isa_supported(Isa isa) {
     case Isa::Scalar:
       return true;
     case Isa::AVX2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
     case Isa::AVX512:
-      return __builtin_cpu_supports("avx512f");
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+             __builtin_cpu_supports("f16c");
+    case Isa::NEON:
+      return false;
   }
   return false;
+#elif defined(__aarch64__)
+  return isa == Isa::Scalar || isa == Isa::NEON;
 #else
   return isa == Isa::Scalar;
 #endif
@@ -112,6 +121,7 @@ bool isa_supported(Isa isa) {
 Isa best_isa() {
   static const Isa best = isa_supported(Isa::AVX512) ? Isa::AVX512
                           : isa_supported(Isa::AVX2) ? Isa::AVX2
+                          : isa_supported(Isa::NEON) ? Isa::NEON
                                                      : Isa::Scalar;
   return best;
 }

@@ -8,7 +8,8 @@
 
 namespace kiln::quant {
 
-enum class Isa { Scalar, AVX2, AVX512 };
+// AVX512 means AVX-512 F/BW/VL with VNNI (the integer kernels use vpdpbusd); NEON is arm64's.
+enum class Isa { Scalar, AVX2, AVX512, NEON };
 const char* isa_name(Isa isa);
 bool isa_supported(Isa isa);  // compiled in and supported by this CPU
 Isa best_isa();

@@ -1,0 +1,27 @@
+#pragma once
+// The SIMD kernels behind qdot.h, one set per instruction set. Each is compiled for its
+// instruction set whatever the build's -march and called only when the CPU reports it.
+#include <cstdint>
+
+#include "kiln/quant/blocks.h"
+#include "kiln/quant/qdot.h"
+
+namespace kiln::quant::cpu {
+
+float idot_q8_0_avx2(const void* row, const BlockQ8A* x, int64_t nb);
+float idot_q4_0_avx2(const void* row, const BlockQ8A* x, int64_t nb);
+float idot_q4_k_avx2(const void* row, const BlockQ8A* x, int64_t nb);
+float hdot_f16_avx2(const void* row, const float* x, int64_t n);
+float hdot_bf16_avx2(const void* row, const float* x, int64_t n);
+
+float idot_q8_0_avx512(const void* row, const BlockQ8A* x, int64_t nb);
+float idot_q4_0_avx512(const void* row, const BlockQ8A* x, int64_t nb);
+float idot_q4_k_avx512(const void* row, const BlockQ8A* x, int64_t nb);
+float hdot_f16_avx512(const void* row, const float* x, int64_t n);
+float hdot_bf16_avx512(const void* row, const float* x, int64_t n);
+
+float idot_q8_0_neon(const void* row, const BlockQ8A* x, int64_t nb);
+float idot_q4_0_neon(const void* row, const BlockQ8A* x, int64_t nb);
+float idot_q4_k_neon(const void* row, const BlockQ8A* x, int64_t nb);
+
+}  // namespace kiln::quant::cpu

@@ -8,6 +8,7 @@
 
 #include "kiln/core/error.h"
 #include "kiln/core/half.h"
+#include "kiln/ops/matmul.h"
 #include "kiln/quant/blocks.h"
 #include "kiln/quant/matmul.h"
 #include "kiln/quant/qdot.h"
@@ -157,6 +158,27 @@ TEST(QuantLinear, BothPathsMatchTheDequantizedProduct) {
           }
         }
       }
+    }
+  }
+}
+
+TEST(QuantLinear, BatchInvariantGuardMakesEachRowIndependentOfItsNeighbours) {
+  // The server decodes many sequences in one product and promises each the result it gets
+  // alone: under the guard a row of a 32-row call equals the same row multiplied by itself.
+  std::mt19937 rng(12);
+  const int64_t n = 40, k = 256, m = 32;
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::F16, DType::BF16}) {
+    Tensor wf = Tensor::from_vector(randn(size_t(n * k), rng), {n, k});
+    Tensor w = is_quantized(t) ? quantize(wf, t) : wf.to(t);
+    std::vector<float> xv = randn(size_t(m * k), rng);
+    Tensor x = Tensor::from_vector(xv, {m, k});
+    ops::BatchInvariantGuard guard;
+    std::vector<float> all = linear(x, w).to_vector<float>();
+    for (int64_t i = 0; i < m; ++i) {
+      std::vector<float> xi(xv.begin() + i * k, xv.begin() + (i + 1) * k);
+      std::vector<float> one = linear(Tensor::from_vector(xi, {1, k}), w).to_vector<float>();
+      for (int64_t r = 0; r < n; ++r)
+        ASSERT_EQ(all[size_t(i * n + r)], one[size_t(r)]) << dtype_name(t) << " row " << i;
     }
   }
 }

@@ -1,6 +1,7 @@
 #include "kiln/nn/attention.h"
 
 #include "kiln/autograd/functions.h"
+#include "kiln/ops/matmul.h"
 
 namespace kiln::nn {
 
@@ -55,22 +56,21 @@ Tensor Attention::forward(const Tensor& x, const PositionContext& pos, KvCache* 
   Tensor att;
   if (cache && cache->row(0)) {
     // Rows are separate sequences of different lengths: each attends over its own cache, with
-    // the same kernel calls as when it runs alone.
+    // the same kernel call as when it runs alone. Not through attend(): the server splits prompts
+    // into chunks that depend on the batch, and a one-token chunk would take the paged decode
+    // kernel where a longer one takes this op, which rounds differently.
     KILN_REQUIRE(!pos.alibi.defined(), "attention: ALiBi is not supported with per-row caches");
     std::vector<Tensor> rows;
     for (int64_t r = 0; r < b; ++r) {
-      KvCache* rc = cache->row(r);
-      Tensor qr = narrow(q, 0, r, 1), kr = narrow(k, 0, r, 1), vr = narrow(v, 0, r, 1);
-      Tensor ar = rc->attend(layer_, qr, kr, vr);
-      if (!ar.defined()) {
-        std::tie(kr, vr) = rc->append(layer_, kr, vr);
-        ar = attention(qr, kr, vr, o);
-      }
-      rows.push_back(ar);
+      auto [kr, vr] = cache->row(r)->append(layer_, narrow(k, 0, r, 1), narrow(v, 0, r, 1));
+      rows.push_back(attention(narrow(q, 0, r, 1), kr, vr, o));
     }
     att = b == 1 ? rows[0] : concat(rows, 0);
   } else {
-    if (cache && !o.bias.defined()) att = cache->attend(layer_, q, k, v);
+    // The cache's own decode kernel rounds differently from the attention op; under
+    // ops::BatchInvariantGuard (the server, whose prompt chunks depend on the batch, so that a
+    // one-token chunk is possible) every query goes through the op instead.
+    if (cache && !o.bias.defined() && !ops::batch_invariant()) att = cache->attend(layer_, q, k, v);
     if (!att.defined()) {
       if (cache) std::tie(k, v) = cache->append(layer_, k, v);
       att = attention(q, k, v, o);

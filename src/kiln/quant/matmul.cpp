@@ -7,6 +7,7 @@
 #include "kiln/core/error.h"
 #include "kiln/core/half.h"
 #include "kiln/core/thread_pool.h"
+#include "kiln/ops/matmul.h"
 #include "kiln/quant/blocks.h"
 #include "kiln/quant/qdot.h"
 
@@ -94,7 +95,9 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, Isa isa, int
   // Enough output rows per chunk that a chunk's weights are tens of KiB.
   int64_t grain = std::max<int64_t>(4, int64_t(16384 / std::max<size_t>(row_bytes, 1)));
 
-  if (m >= gemm_rows) {
+  // Under ops::BatchInvariantGuard (the server's batched decode) every row takes the per-row path,
+  // so a row's result does not depend on how many rows share the call.
+  if (m >= gemm_rows && !ops::batch_invariant()) {
     gemm_tiles(t, wp, row_bytes, xp, yp, m, n, k);
   } else if (takes_int_act(t)) {
     int64_t nb = k / kActBlock;

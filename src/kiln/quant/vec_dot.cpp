@@ -1,5 +1,9 @@
 #include "kiln/quant/vec_dot.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include "kiln/core/error.h"
 #include "kiln/core/half.h"
 #include "kiln/quant/blocks.h"
@@ -95,18 +99,25 @@ const char* isa_name(Isa isa) {
   return "?";
 }
 
+#if defined(__x86_64__)
+// F16C from CPUID leaf 1 (ECX bit 29): clang's __builtin_cpu_supports does not know "f16c".
+static bool has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+}
+#endif
+
 bool isa_supported(Isa isa) {
 #if defined(__x86_64__)
   switch (isa) {
     case Isa::Scalar:
       return true;
     case Isa::AVX2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     case Isa::AVX512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-             __builtin_cpu_supports("f16c");
+             has_f16c();
     case Isa::NEON:
       return false;
   }

@@ -40,7 +40,7 @@ int64_t unix_now() {
 
 Server::Server(models::Decoder& model, const tokenizer::Tokenizer& tok,
                std::vector<int32_t> stop_ids, const ServerOptions& o, const SchedulerOptions& so)
-    : model_(model), tok_(tok), stop_ids_(std::move(stop_ids)), o_(o) {
+    : tok_(tok), stop_ids_(std::move(stop_ids)), o_(o) {
   scheduler_ = std::make_unique<Scheduler>(model, &tok, so);
   http_ = std::make_unique<httplib::Server>();
   int threads = o_.http_threads;

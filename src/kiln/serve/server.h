@@ -58,7 +58,6 @@ class Server {
   std::vector<int32_t> prompt_ids(const CompletionRequest& r) const;
   void fail(httplib::Response& res, const ApiError& e, const std::string& endpoint);
 
-  models::Decoder& model_;
   const tokenizer::Tokenizer& tok_;
   std::vector<int32_t> stop_ids_;
   ServerOptions o_;

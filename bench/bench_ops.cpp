@@ -54,6 +54,18 @@ void BM_linear_fwd_bwd(benchmark::State& st) {
 }
 BENCHMARK(BM_linear_fwd_bwd)->Name("linear_fwd_bwd/512x576x1536")->UseRealTime();
 
+// Linear with a few rows against a weight larger than the caches, as in decode, speculative
+// verification and the server's batched step: the weight's memory traffic dominates.
+void BM_linear_rows(benchmark::State& st, int64_t m) {
+  Tensor x = randn({m, 2048}), w = randn({2048, 2048});
+  for (auto _ : st) benchmark::DoNotOptimize(ops::linear(x, w));
+}
+BENCHMARK_CAPTURE(BM_linear_rows, 1, 1)->Name("linear_rows/1x2048x2048")->UseRealTime();
+BENCHMARK_CAPTURE(BM_linear_rows, 2, 2)->Name("linear_rows/2x2048x2048")->UseRealTime();
+BENCHMARK_CAPTURE(BM_linear_rows, 5, 5)->Name("linear_rows/5x2048x2048")->UseRealTime();
+BENCHMARK_CAPTURE(BM_linear_rows, 8, 8)->Name("linear_rows/8x2048x2048")->UseRealTime();
+BENCHMARK_CAPTURE(BM_linear_rows, 32, 32)->Name("linear_rows/32x2048x2048")->UseRealTime();
+
 }  // namespace
 }  // namespace kiln
 

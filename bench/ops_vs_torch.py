@@ -75,7 +75,10 @@ def torch_cases():
     xa, xb = t(4096, 1024), t(1024)
     xl, wl = t(512, 576, grad=True), t(1536, 576, grad=True)
     sm = t(4096, 1024)
+    wr = t(2048, 2048)
+    rows = {m: t(m, 2048) for m in (1, 2, 5, 8, 32)}
     return {
+        **{f"linear_rows/{m}x2048x2048": (lambda x=x: F.linear(x, wr)) for m, x in rows.items()},
         "matmul/1024x1024x1024": lambda: a1 @ b1,
         "matmul/512x576x1536": lambda: a2 @ b2,
         "add_bcast/4096x1024": lambda: xa + xb,

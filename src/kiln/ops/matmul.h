@@ -35,7 +35,8 @@ bool batch_invariant();
 
 namespace cpu {
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha, float beta);
-// The batch-invariant kernel; false (nothing done) for operands it does not take.
+// The batch-invariant kernel (also the one for 2-8 rows, where it reads each weight row once for
+// all of them); false (nothing done) for operands it does not take.
 bool gemm_rows(const Tensor& a, const Tensor& b, const Tensor& out, float alpha, float beta);
 }  // namespace cpu
 

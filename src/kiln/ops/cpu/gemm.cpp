@@ -1,8 +1,6 @@
 #include <cblas.h>
 
-#include "kiln/core/dispatch.h"
-#include "kiln/core/thread_pool.h"
-#include "kiln/ops/cpu/simd.h"
+#include "kiln/core/error.h"
 #include "kiln/ops/matmul.h"
 
 namespace kiln::ops::cpu {
@@ -21,45 +19,10 @@ MatLayout layout(const Tensor& m) {
   return {CblasTrans, std::max<int64_t>(m.stride(-1), std::max<int64_t>(1, m.size(-2)))};
 }
 
-// Rows a few enough that one pass over the weight serves all of them.
+// Up to this many rows, x w^T goes to gemm_rows (each weight row read once for all of x's rows)
+// instead of sgemm, which first packs the whole weight into panels: a pass over it that costs as
+// much as the product at this size (speculative verification, short prefill chunks).
 constexpr int64_t kFewRows = 8;
-
-// out[i][n] = alpha * dot(a_i, w_n) + beta * out[i][n] for MR rows of a and every row of w
-// [N, K]: Linear's x W^T with a few tokens (speculative verification, short prefill chunks).
-// Each weight row is read once for all MR rows, where gemm first packs the whole weight into
-// panels (a pass over it that costs as much as the product at this size) and gemv would read
-// it once per row.
-template <class T, int MR>
-void few_rows(const T* a, int64_t lda, const T* w, int64_t ldw, T* out, int64_t N, int64_t K,
-              float alpha, float beta) {
-  constexpr int64_t L = simd::kLanes<T>;
-  parallel_for(N, 64, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) {
-      const T* wn = w + n * ldw;
-      simd::Vec<T> acc[MR] = {};
-      int64_t k = 0;
-      for (; k + L <= K; k += L) {
-        simd::Vec<T> wv = simd::load(wn + k);
-        for (int i = 0; i < MR; ++i) acc[i] += simd::load(a + i * lda + k) * wv;
-      }
-      for (int i = 0; i < MR; ++i) {
-        T d = simd::hsum<T>(acc[i]);
-        for (int64_t p = k; p < K; ++p) d += a[i * lda + p] * wn[p];
-        T& o = out[i * N + n];
-        o = T(alpha) * d + (beta == 0.f ? T(0) : T(beta) * o);
-      }
-    }
-  });
-}
-
-template <class T, int MR = 2>
-void few_rows_dispatch(int64_t m, const T* a, int64_t lda, const T* w, int64_t ldw, T* out,
-                       int64_t N, int64_t K, float alpha, float beta) {
-  if constexpr (MR <= kFewRows) {
-    if (m == MR) return few_rows<T, MR>(a, lda, w, ldw, out, N, K, alpha, beta);
-    few_rows_dispatch<T, MR + 1>(m, a, lda, w, ldw, out, N, K, alpha, beta);
-  }
-}
 
 template <class T>
 void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha, float beta) {
@@ -91,10 +54,6 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha,
                     rows_are_k ? N : K, alpha, bi, lb.ld, ai, inc, beta, oi, 1);
       continue;
     }
-    if (M <= kFewRows && la.trans == CblasNoTrans && lb.trans == CblasTrans) {
-      few_rows_dispatch<T>(M, ai, la.ld, bi, lb.ld, oi, N, K, alpha, beta);
-      continue;
-    }
     if constexpr (std::is_same_v<T, float>)
       cblas_sgemm(CblasRowMajor, la.trans, lb.trans, M, N, K, alpha, ai, la.ld, bi, lb.ld, beta, oi,
                   N);
@@ -107,7 +66,8 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha,
 }  // namespace
 
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha, float beta) {
-  if (batch_invariant() && gemm_rows(a, b, out, alpha, beta)) return;
+  bool few_rows = out.size(1) > 1 && out.size(1) <= kFewRows;
+  if ((batch_invariant() || few_rows) && gemm_rows(a, b, out, alpha, beta)) return;
   switch (out.dtype()) {
     case DType::F32:
       return blas_gemm<float>(a, b, out, alpha, beta);

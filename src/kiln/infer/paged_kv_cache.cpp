@@ -187,13 +187,17 @@ void PagedKvCache::check(int64_t layer, const Tensor& k, const Tensor& v) const 
                ", expected [1, ", l.kv_heads, ", T, ", l.head_dim, "] (one sequence per cache)");
 }
 
-std::pair<Tensor, Tensor> PagedKvCache::append(int64_t layer, const Tensor& k, const Tensor& v) {
-  check(layer, k, v);
+PagedKvCache::LayerTable& PagedKvCache::store(int64_t layer, const Tensor& k, const Tensor& v) {
   LayerTable& t = layers_[size_t(layer)];
   int64_t window = pool_.layout().windows[size_t(layer)];
   if (window > 0) drop_outside_window(t, window);
   write(t, k, v);
-  return gather(t);
+  return t;
+}
+
+std::pair<Tensor, Tensor> PagedKvCache::append(int64_t layer, const Tensor& k, const Tensor& v) {
+  check(layer, k, v);
+  return gather(store(layer, k, v));
 }
 
 Tensor PagedKvCache::attend(int64_t layer, const Tensor& q, const Tensor& k, const Tensor& v) {
@@ -203,17 +207,15 @@ Tensor PagedKvCache::attend(int64_t layer, const Tensor& q, const Tensor& k, con
     return Tensor();
   check(layer, k, v);
   KILN_REQUIRE(k.size(2) == 1, "paged kv cache: a one-token query with ", k.size(2), " keys");
-  LayerTable& t = layers_[size_t(layer)];
+  LayerTable& t = store(layer, k, v);
   int64_t window = l.windows[size_t(layer)];
-  if (window > 0) drop_outside_window(t, window);
-  write(t, k, v);
   int64_t pos = t.length - 1;  // the query's own position: it sees keys [from, pos]
   int64_t from = window > 0 ? std::max(t.first, pos - window + 1) : t.first;
   block_k_.clear();
   block_v_.clear();
   for (int64_t b : t.blocks) {
-    block_k_.push_back(pool_.k(b).data<float>());
-    block_v_.push_back(pool_.v(b).data<float>());
+    block_k_.push_back(pool_.k_data(b));
+    block_v_.push_back(pool_.v_data(b));
   }
   Tensor qc = q.contiguous(), out = Tensor::empty(q.sizes());
   paged_decode_attention(qc.data<float>(), out.data<float>(), q.size(1), l.kv_heads, l.head_dim,

@@ -47,6 +47,12 @@ class BlockPool {
   // Views of one block: [kv_heads, block_size, head_dim].
   Tensor k(int64_t block) const { return storage_.select(0, block).select(0, 0); }
   Tensor v(int64_t block) const { return storage_.select(0, block).select(0, 1); }
+  // The same as raw pointers, for the decode kernel that reads blocks in place every step (an
+  // f32 pool): no tensor views built per block.
+  const float* k_data(int64_t block) const {
+    return storage_.data<float>() + block * storage_.stride(0);
+  }
+  const float* v_data(int64_t block) const { return k_data(block) + storage_.stride(1); }
 
   const KvLayout& layout() const { return layout_; }
   int64_t block_size() const { return block_size_; }
@@ -116,6 +122,8 @@ class PagedKvCache : public nn::KvCache {
   };
   void drop_outside_window(LayerTable& t, int64_t window);
   void write(LayerTable& t, const Tensor& k, const Tensor& v);
+  // Drops what a sliding layer no longer needs, then writes k, v: what append() and attend() share.
+  LayerTable& store(int64_t layer, const Tensor& k, const Tensor& v);
   void check(int64_t layer, const Tensor& k, const Tensor& v) const;
   std::pair<Tensor, Tensor> gather(const LayerTable& t);
 

@@ -4,7 +4,9 @@
 
 #include "kiln/autograd/grad_mode.h"
 #include "kiln/core/progress.h"
+#include "kiln/infer/checks.h"
 #include "kiln/infer/eval_mode.h"
+#include "kiln/infer/last_logits.h"
 
 namespace kiln::infer {
 
@@ -68,25 +70,6 @@ Engine::Engine(models::Decoder& model, const tokenizer::Tokenizer* tokenizer,
   pool_ = std::make_unique<BlockPool>(layout, o_.block_size, blocks);
 }
 
-void Engine::check_prompt(std::span<const int32_t> prompt) const {
-  KILN_REQUIRE(!prompt.empty(), "prompt: no tokens; expected at least one");
-  KILN_REQUIRE(int64_t(prompt.size()) < context_, "prompt: ", prompt.size(),
-               " tokens, but the context holds ", context_,
-               " (max_position_embeddings or --ctx); expected at most ", context_ - 1,
-               " to leave room for one new token");
-  int64_t v = model_.config().vocab_size;
-  for (size_t i = 0; i < prompt.size(); ++i)
-    KILN_REQUIRE(prompt[i] >= 0 && prompt[i] < v, "prompt: token id ", prompt[i], " at index ", i,
-                 " is out of range [0, ", v, ") (the model's vocab_size)");
-}
-
-std::vector<float> Engine::forward(Sequence& s, size_t from, size_t to) {
-  std::vector<int64_t> ids(s.tokens.begin() + int64_t(from), s.tokens.begin() + int64_t(to));
-  int64_t n = int64_t(ids.size());
-  Tensor logits = model_.forward(Tensor::from_vector(ids, {1, n}), Tensor(), &s.cache, true).logits;
-  return logits.select(1, 0).select(0, 0).to_vector<float>();
-}
-
 namespace {
 // Longest suffix of `text` past `from` that is a proper prefix of a stop string: text that must
 // be held back because the next token may complete the stop string.
@@ -142,23 +125,14 @@ GenerateResult Engine::generate(std::span<const int32_t> prompt, const GenerateO
   return std::move(generate(one, options, on_token)[0]);
 }
 
-void Engine::check_options(const GenerateOptions& o) const {
-  o.sampling.validate();
-  KILN_REQUIRE(o.max_tokens > 0, "max_tokens: found ", o.max_tokens, ", expected > 0");
-  for (const std::string& st : o.stop_strings)
-    KILN_REQUIRE(!st.empty(), "stop strings: an empty stop string would stop at once");
-  KILN_REQUIRE(o.stop_strings.empty() || tok_,
-               "stop strings need a tokenizer to decode text; the model has none");
-}
-
 std::vector<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>>& prompts,
                                              const GenerateOptions& o,
                                              const TokenCallback& on_token) {
-  check_options(o);
+  check_options(o, tok_ != nullptr);
   KILN_REQUIRE(
       !prompts.empty() && int64_t(prompts.size()) <= o_.max_sequences, "generate: ", prompts.size(),
       " prompts, but the engine's cache is planned for 1 to ", o_.max_sequences, " sequences");
-  for (const auto& p : prompts) check_prompt(p);
+  for (const auto& p : prompts) check_prompt(p, context_, model_.config().vocab_size);
   std::vector<std::unique_ptr<PagedKvCache>> caches;
   std::vector<std::unique_ptr<Sequence>> seqs;
   for (size_t i = 0; i < prompts.size(); ++i) {
@@ -171,8 +145,8 @@ std::vector<GenerateResult> Engine::generate(const std::vector<std::vector<int32
 GenerateResult Engine::generate(Session& session, std::span<const int32_t> prompt,
                                 const GenerateOptions& o, const TokenCallback& on_token) {
   KILN_REQUIRE(&session.engine_ == this, "generate: the session belongs to another engine");
-  check_options(o);
-  check_prompt(prompt);
+  check_options(o, tok_ != nullptr);
+  check_prompt(prompt, context_, model_.config().vocab_size);
   // Keep what the cache holds of this prompt's start; at least one token must be fed to get
   // logits, and a cache whose sliding windows have moved past the cut cannot be cut back.
   const std::vector<int32_t>& held = session.tokens_;
@@ -205,7 +179,8 @@ std::vector<GenerateResult> Engine::run(std::vector<std::unique_ptr<Sequence>>& 
     size_t n = s->tokens.size(), chunk = size_t(o_.prefill_chunk);
     std::vector<float> logits;
     for (size_t from = s->cached; from < n; from += chunk)
-      logits = forward(*s, from, std::min(n, from + chunk));
+      logits = last_logits(model_, std::span(s->tokens).subspan(from, std::min(chunk, n - from)),
+                           &s->cache);
     if (step_) step_->start(s->index, s->tokens, o.sampling);
     s->result.stats.prefill_s = seconds_since(t0);
     s->result.stats.prompt_tokens = int64_t(n);
@@ -227,7 +202,9 @@ std::vector<GenerateResult> Engine::run(std::vector<std::unique_ptr<Sequence>>& 
           if (s->done) break;
         }
       } else {
-        emit(*s, s->sampler.next(forward(*s, n - 1, n)), o, on_token);
+        std::vector<float> logits =
+            last_logits(model_, std::span(s->tokens).subspan(n - 1), &s->cache);
+        emit(*s, s->sampler.next(logits), o, on_token);
       }
       active = true;
     }

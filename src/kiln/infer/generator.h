@@ -117,12 +117,8 @@ class Engine {
 
  private:
   struct Sequence;
-  void check_prompt(std::span<const int32_t> prompt) const;
-  void check_options(const GenerateOptions& o) const;
   std::vector<GenerateResult> run(std::vector<std::unique_ptr<Sequence>>& seqs,
                                   const GenerateOptions& o, const TokenCallback& on_token);
-  // Feeds ids [from, to) of the sequence's tokens; returns the last position's logits.
-  std::vector<float> forward(Sequence& s, size_t from, size_t to);
   void emit(Sequence& s, const Sample& smp, const GenerateOptions& o, const TokenCallback& cb);
 
   models::Decoder& model_;

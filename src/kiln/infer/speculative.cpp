@@ -4,6 +4,7 @@
 
 #include "kiln/core/progress.h"
 #include "kiln/infer/eval_mode.h"
+#include "kiln/infer/last_logits.h"
 
 namespace kiln::infer {
 
@@ -81,12 +82,7 @@ std::vector<float> SpeculativeDecoder::draft_forward(Draft& d, std::span<const i
                                                      size_t end) {
   size_t from = size_t(d.cache.length());
   KILN_CHECK(from < end && end <= tokens.size(), "draft forward of [", from, ", ", end, ")");
-  std::vector<int64_t> ids(tokens.begin() + int64_t(from), tokens.begin() + int64_t(end));
-  Tensor x = Tensor::from_vector(ids, {1, int64_t(ids.size())});
-  return draft_.forward(x, Tensor(), &d.cache, true)
-      .logits.select(1, 0)
-      .select(0, 0)
-      .to_vector<float>();
+  return last_logits(draft_, tokens.subspan(from, end - from), &d.cache);
 }
 
 void SpeculativeDecoder::start(size_t seq, std::span<const int32_t> prompt,

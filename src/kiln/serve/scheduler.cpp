@@ -4,7 +4,9 @@
 
 #include "kiln/autograd/functions.h"
 #include "kiln/autograd/grad_mode.h"
+#include "kiln/infer/checks.h"
 #include "kiln/infer/eval_mode.h"
+#include "kiln/infer/last_logits.h"
 #include "kiln/ops/matmul.h"
 #include "kiln/serve/text_stream.h"
 
@@ -81,15 +83,8 @@ int64_t Scheduler::blocks_for(const SequenceRequest& r) const {
 
 bool Scheduler::submit(SequenceRequest r) {
   const std::vector<int32_t>& p = r.prompt;
-  KILN_REQUIRE(!p.empty(), "prompt: no tokens; expected at least one");
-  KILN_REQUIRE(int64_t(p.size()) < context_, "prompt: ", p.size(),
-               " tokens, but the context holds ", context_, "; expected at most ", context_ - 1);
-  int64_t v = model_.config().vocab_size;
-  for (size_t i = 0; i < p.size(); ++i)
-    KILN_REQUIRE(p[i] >= 0 && p[i] < v, "prompt: token id ", p[i], " at index ", i,
-                 " is out of range [0, ", v, ")");
-  r.gen.sampling.validate();
-  KILN_REQUIRE(r.gen.max_tokens > 0, "max_tokens: found ", r.gen.max_tokens, ", expected > 0");
+  infer::check_prompt(p, context_, model_.config().vocab_size);
+  infer::check_options(r.gen, tok_ != nullptr);
   KILN_REQUIRE(blocks_for(r) <= pool_->num_blocks(), "prompt: ", p.size(),
                " tokens plus max_tokens do not fit the KV cache");
   std::lock_guard lk(mu_);
@@ -155,19 +150,15 @@ void Scheduler::prefill() {
     if (s.prefilled() || !s.finish.empty()) continue;
     size_t n = std::min(s.req.prompt.size() - s.fed, budget);
     budget -= n;
-    std::vector<int64_t> ids(s.tokens.begin() + int64_t(s.fed),
-                             s.tokens.begin() + int64_t(s.fed + n));
     try {
       ops::BatchInvariantGuard invariant;
-      Tensor logits =
-          model_.forward(Tensor::from_vector(ids, {1, int64_t(n)}), Tensor(), &s.cache, true)
-              .logits;
+      std::vector<float> logits =
+          infer::last_logits(model_, std::span(s.tokens).subspan(s.fed, n), &s.cache);
       s.fed += n;
       stats_.prompt_tokens += int64_t(n);
       if (s.prefilled() && prefix_)
         prefix_->insert(s.req.prompt, s.cache, int64_t(s.req.prompt.size()) / pool_->block_size());
-      if (s.prefilled())
-        emit(s, s.sampler.next(logits.select(1, 0).select(0, 0).to_vector<float>()));
+      if (s.prefilled()) emit(s, s.sampler.next(logits));
     } catch (const std::exception& e) {
       s.finish = "error";
       s.error = e.what();

@@ -11,6 +11,7 @@
 #include "kiln/ops/dropout.h"
 #include "kiln/ops/embedding.h"
 #include "kiln/ops/matmul.h"
+#include "kiln/ops/norm.h"
 
 namespace kiln {
 namespace {
@@ -94,6 +95,33 @@ TEST_F(Cuda, CrossEntropyOverALargeVocabularyMatchesTheCpu) {
   Tensor dg = ops::cross_entropy_backward(one.to(Device::cuda()), logits.to(Device::cuda()),
                                           targets.to(Device::cuda()), got, p);
   EXPECT_LT(rel_err(dg, dw), 1e-5);
+}
+
+// Weight and bias gradients are column sums over many row chunks (QK-norm's shape: few columns,
+// many rows); rows that are not a multiple of the chunk, and columns not a multiple of the tile.
+TEST_F(Cuda, NormParameterGradientsOverManyRowsMatchTheCpu) {
+  for (auto [rows, d] : {std::pair<int64_t, int64_t>{40000, 64}, {3001, 100}, {7, 768}}) {
+    SCOPED_TRACE(::testing::Message() << rows << " rows x " << d);
+    Tensor x = randn({rows, d}, 20), dy = randn({rows, d}, 21), w = randn({d}, 22),
+           b = randn({d}, 23);
+    auto cuda = [](const Tensor& t) { return t.to(Device::cuda()); };
+    auto rf = ops::rms_norm(x, w, 1e-6);
+    auto rg = ops::rms_norm_backward(dy, x, w, rf.rstd, true, true);
+    auto gf = ops::rms_norm(cuda(x), cuda(w), 1e-6);
+    auto gg = ops::rms_norm_backward(cuda(dy), cuda(x), cuda(w), gf.rstd, true, true);
+    EXPECT_LT(rel_err(gg.dweight, rg.dweight), 1e-5);
+    EXPECT_LT(rel_err(gg.dx, rg.dx), 1e-5);
+    auto lf = ops::layer_norm(x, w, b, 1e-5);
+    auto lg = ops::layer_norm_backward(dy, x, w, lf, true, true, true);
+    auto hf = ops::layer_norm(cuda(x), cuda(w), cuda(b), 1e-5);
+    auto hg = ops::layer_norm_backward(cuda(dy), cuda(x), cuda(w), hf, true, true, true);
+    EXPECT_LT(rel_err(hg.dweight, lg.dweight), 1e-5);
+    EXPECT_LT(rel_err(hg.dbias, lg.dbias), 1e-5);
+    // The same inputs give the same bits: the chunking is fixed, not scheduled.
+    auto again = ops::rms_norm_backward(cuda(dy), cuda(x), cuda(w), gf.rstd, false, true);
+    EXPECT_EQ(again.dweight.to(Device::cpu()).to_vector<float>(),
+              gg.dweight.to(Device::cpu()).to_vector<float>());
+  }
 }
 
 TEST_F(Cuda, GqaCausalAttentionMatchesTheCpu) {

@@ -5,11 +5,14 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <array>
 #include <cstdint>
+#include <vector>
 
 #include "kiln/core/copy.h"
 #include "kiln/core/cuda/runtime.h"
 #include "kiln/core/dispatch.h"
+#include "kiln/core/strided.h"
 #include "kiln/core/tensor.h"
 
 namespace kiln::cuda {
@@ -64,6 +67,10 @@ struct Indexer {
   int64_t strides[N][kMaxDims];
 
   __device__ __forceinline__ void offsets(int64_t i, int64_t* off) const {
+    if (rank == 1) {  // contiguous operands merge to one dim: no division at all
+      for (int k = 0; k < N; ++k) off[k] = i * strides[k][0];
+      return;
+    }
     for (int k = 0; k < N; ++k) off[k] = 0;
     for (int d = rank - 1; d >= 0; --d) {
       int64_t s = sizes[d], j = i % s;
@@ -73,17 +80,22 @@ struct Indexer {
   }
 };
 
-// Builds the indexer of operands viewed with `shape`; dims of size 1 are dropped.
+// Builds the indexer of operands viewed with `shape`. Dims of size 1 are dropped and adjacent
+// dims that every operand walks as one are merged (StridedLoop), because each remaining dim
+// costs a 64-bit division per element.
 template <int N>
 Indexer<N> make_indexer(const Shape& shape, const Tensor* const (&ts)[N]) {
+  std::array<std::vector<int64_t>, size_t(N)> st;
+  for (int k = 0; k < N; ++k)
+    st[size_t(k)].assign(ts[k]->strides().begin(), ts[k]->strides().begin() + shape.size());
+  StridedLoop<size_t(N)> merged(shape, st);
+  KILN_REQUIRE(merged.sizes.size() <= size_t(kMaxDims), "CUDA kernels take at most ", kMaxDims,
+               " non-contiguous dims, got shape ", shape_str(shape));
   Indexer<N> ix;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    KILN_REQUIRE(ix.rank < kMaxDims, "CUDA kernels take at most ", kMaxDims, " dims, got shape ",
-                 shape_str(shape));
-    ix.sizes[ix.rank] = shape[d];
-    for (int k = 0; k < N; ++k) ix.strides[k][ix.rank] = ts[k]->strides()[d];
-    ++ix.rank;
+  ix.rank = int(merged.sizes.size());
+  for (int d = 0; d < ix.rank; ++d) {
+    ix.sizes[d] = merged.sizes[size_t(d)];
+    for (int k = 0; k < N; ++k) ix.strides[k][d] = merged.strides[size_t(k)][size_t(d)];
   }
   return ix;
 }

@@ -15,9 +15,6 @@ namespace {
 constexpr int kMaxPerLane = 8;  // head dims up to 256
 constexpr int kWarps = 4;
 
-template <class T>
-using acc = std::conditional_t<std::is_same_v<T, double>, double, float>;
-
 struct Geo {
   int64_t B, Hq, Hkv, T, S, D, Dv, G;
   int64_t q[3], k[3], v[3], o[3];  // batch, head, row strides (unit stride in the last dim)
@@ -74,8 +71,8 @@ __device__ A score(const Geo& g, const T* qr, const T* kr, const T* bias, const 
 
 template <class T>
 __global__ void fwd_k(Geo g, const T* q, const T* k, const T* v, const T* bias, const uint8_t* kp,
-                      T* out, acc<T>* lse) {
-  using A = acc<T>;
+                      T* out, acc_t<T>* lse) {
+  using A = acc_t<T>;
   int64_t row = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
   if (row >= g.B * g.Hq * g.T) return;
   int lane = threadIdx.x % 32;
@@ -110,9 +107,9 @@ __global__ void fwd_k(Geo g, const T* q, const T* k, const T* v, const T* bias, 
 
 template <class T>
 __global__ void bwd_k(Geo g, const T* dout, const T* q, const T* k, const T* v, const T* out,
-                      const acc<T>* lse, const T* bias, const uint8_t* kp, T* dq, acc<T>* dk,
-                      acc<T>* dv) {
-  using A = acc<T>;
+                      const acc_t<T>* lse, const T* bias, const uint8_t* kp, T* dq, acc_t<T>* dk,
+                      acc_t<T>* dv) {
+  using A = acc_t<T>;
   int64_t row = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
   if (row >= g.B * g.Hq * g.T) return;
   int lane = threadIdx.x % 32;
@@ -182,7 +179,7 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, const ops::Att
     using T = decltype(tag);
     fwd_k<<<grid_for(rows, kWarps), 32 * kWarps, 0, stream()>>>(
         g, ptr<T>(q), ptr<T>(k), ptr<T>(v), opt<T>(p.bias), kp, ptr<T>(out),
-        static_cast<acc<T>*>(lse.raw_data()));
+        static_cast<acc_t<T>*>(lse.raw_data()));
     KILN_CUDA_LAUNCHED();
   });
 }
@@ -199,7 +196,7 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
   Tensor dor = dout.contiguous();
   visit_float(q.dtype(), "attention backward", [&](auto tag) {
     using T = decltype(tag);
-    using A = acc<T>;
+    using A = acc_t<T>;
     DType at = dtype_of<A>::value;
     Tensor dka = Tensor::zeros(dk.sizes(), at, dk.device());
     Tensor dva = Tensor::zeros(dv.sizes(), at, dv.device());

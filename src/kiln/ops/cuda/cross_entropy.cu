@@ -11,9 +11,6 @@
 namespace kiln::cuda {
 namespace {
 
-template <class T>
-using acc = std::conditional_t<std::is_same_v<T, double>, double, float>;
-
 struct CeArgs {
   int64_t V, row_stride, ignore;
   double eps, z, gamma, inv_n;
@@ -33,8 +30,8 @@ __device__ A focal_dlp(A lp, A gamma) {
 }
 
 template <class T, class I>
-__global__ void ce_fwd_k(const T* logits, const I* targets, CeArgs a, acc<T>* lse, double* rows) {
-  using A = acc<T>;
+__global__ void ce_fwd_k(const T* logits, const I* targets, CeArgs a, acc_t<T>* lse, double* rows) {
+  using A = acc_t<T>;
   int64_t i = blockIdx.x, t = target_at(targets, i);
   const T* x = logits + i * a.row_stride;
   if (t == a.ignore) {
@@ -67,13 +64,13 @@ __global__ void ce_total_k(const double* rows, int64_t n, double inv_n, T* loss)
   double s = 0;
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) s += rows[i];
   s = block_sum(s);
-  if (threadIdx.x == 0) store(loss, acc<T>(s * inv_n));
+  if (threadIdx.x == 0) store(loss, acc_t<T>(s * inv_n));
 }
 
 template <class T, class I>
-__global__ void ce_bwd_k(const T* dloss, const T* logits, const I* targets, const acc<T>* lse,
+__global__ void ce_bwd_k(const T* dloss, const T* logits, const I* targets, const acc_t<T>* lse,
                          CeArgs a, T* dlogits) {
-  using A = acc<T>;
+  using A = acc_t<T>;
   int64_t i = blockIdx.x, t = target_at(targets, i);
   T* d = dlogits + i * a.V;
   if (t == a.ignore) {
@@ -111,7 +108,7 @@ void cross_entropy(const Tensor& logits, const Tensor& targets, const ops::Cross
     if (N) {
       with_targets(targets, [&](auto* tp) {
         ce_fwd_k<<<unsigned(N), 256, 0, stream()>>>(
-            ptr<T>(logits), tp, a, static_cast<acc<T>*>(lse.raw_data()), ptr<double>(rows));
+            ptr<T>(logits), tp, a, static_cast<acc_t<T>*>(lse.raw_data()), ptr<double>(rows));
         KILN_CUDA_LAUNCHED();
       });
     }
@@ -132,7 +129,7 @@ void cross_entropy_backward(const Tensor& dloss, const Tensor& logits, const Ten
     Tensor g = dloss.to(logits.dtype()).contiguous();
     with_targets(targets, [&](auto* tp) {
       ce_bwd_k<<<unsigned(N), 256, 0, stream()>>>(ptr<T>(g), ptr<T>(logits), tp,
-                                                  static_cast<const acc<T>*>(lse.raw_data()), a,
+                                                  static_cast<const acc_t<T>*>(lse.raw_data()), a,
                                                   ptr<T>(dlogits));
       KILN_CUDA_LAUNCHED();
     });

@@ -40,7 +40,7 @@ __device__ uint32_t philox_word(uint64_t c, uint64_t key) {
 template <class T>
 __global__ void dropout_k(const T* x, T* o, uint64_t seed, uint64_t offset, uint64_t threshold,
                           double scale, int64_t n) {
-  using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  using A = acc_t<T>;
   KILN_CUDA_FOR(i, n) {
     bool drop = philox_word(offset + uint64_t(i), seed) < threshold;
     store(o + i, drop ? A(0) : load<A>(x + i) * A(scale));

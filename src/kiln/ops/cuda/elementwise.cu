@@ -37,7 +37,7 @@ __device__ A apply_binary(BinaryOp op, A x, A y) {
 
 template <class T>
 __global__ void binary_k(BinaryOp op, const T* a, const T* b, T* o, Indexer<3> ix, int64_t n) {
-  using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  using A = acc_t<T>;
   KILN_CUDA_FOR(i, n) {
     int64_t off[3];
     ix.offsets(i, off);
@@ -149,7 +149,7 @@ __device__ A unary_deriv(UnaryOp op, A x, A y, A p) {
 
 template <class T>
 __global__ void unary_k(UnaryOp op, double p, const T* x, T* o, Indexer<2> ix, int64_t n) {
-  using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  using A = acc_t<T>;
   KILN_CUDA_FOR(i, n) {
     int64_t off[2];
     ix.offsets(i, off);
@@ -174,7 +174,7 @@ KILN_REGISTER_CUDA_KERNEL(ops::unary_kernel, unary);
 template <class T>
 __global__ void unary_bwd_k(UnaryOp op, double p, const T* x, const T* y, const T* dy, T* dx,
                             Indexer<4> ix, int64_t n) {
-  using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  using A = acc_t<T>;
   KILN_CUDA_FOR(i, n) {
     int64_t off[4];
     ix.offsets(i, off);

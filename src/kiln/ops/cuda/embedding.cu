@@ -43,7 +43,7 @@ void embedding_backward(const Tensor& dy, const Tensor& ids, const Tensor& dweig
   int64_t d = dweight.size(1), n = ids.numel() * d;
   visit_float(dy.dtype(), "embedding_backward", [&](auto v) {
     using T = decltype(v);
-    using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+    using A = acc_t<T>;
     Tensor acc = Tensor::zeros(dweight.sizes(), dtype_of<A>::value, dweight.device());
     if (n) {
       with_ids(ids, [&](auto* id) {

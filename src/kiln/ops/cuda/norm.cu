@@ -1,6 +1,10 @@
 // RMSNorm and LayerNorm over the last dim on the GPU: a block per row for the statistics and the
-// write (and dx in backward); weight and bias gradients are column sums over rows, one thread per
-// column walking down the rows in a fixed order, so they do not depend on scheduling.
+// write (and dx in backward); weight and bias gradients are column sums over rows in two passes
+// (partial sums of fixed row chunks, then the chunks added in order), so they do not depend on
+// scheduling and still spread over the whole GPU when there are few columns (QK-norm: 64 or 128
+// columns over batch x seq x heads rows).
+#include <algorithm>
+
 #include "kiln/core/cuda/common.cuh"
 #include "kiln/ops/kernel.h"
 #include "kiln/ops/norm.h"
@@ -8,17 +12,14 @@
 namespace kiln::cuda {
 namespace {
 
-template <class T>
-using acc = std::conditional_t<std::is_same_v<T, double>, double, float>;
-
 template <class T, class A>
 __device__ A param(const T* p, int64_t d, A fill) {
   return p ? load<A>(p + d) : fill;
 }
 
 template <class T>
-__global__ void rms_fwd(const T* x, const T* w, double eps, T* y, acc<T>* rstd, int64_t D) {
-  using A = acc<T>;
+__global__ void rms_fwd(const T* x, const T* w, double eps, T* y, acc_t<T>* rstd, int64_t D) {
+  using A = acc_t<T>;
   int64_t base = int64_t(blockIdx.x) * D;
   A ss = A(0);
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
@@ -41,9 +42,9 @@ __global__ void rms_fwd(const T* x, const T* w, double eps, T* y, acc<T>* rstd, 
 
 // dx = r (gw - x r^2 mean(gw x)) with gw = dy w
 template <class T>
-__global__ void rms_bwd_dx(const T* dy, const T* x, const T* w, const acc<T>* rstd, T* dx,
+__global__ void rms_bwd_dx(const T* dy, const T* x, const T* w, const acc_t<T>* rstd, T* dx,
                            int64_t D) {
-  using A = acc<T>;
+  using A = acc_t<T>;
   int64_t base = int64_t(blockIdx.x) * D;
   A r = rstd[blockIdx.x], dot = A(0);
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x)
@@ -56,23 +57,84 @@ __global__ void rms_bwd_dx(const T* dy, const T* x, const T* w, const acc<T>* rs
   }
 }
 
-// dweight[d] = sum over rows of dy x r
-template <class T>
-__global__ void rms_bwd_dw(const T* dy, const T* x, const acc<T>* rstd, T* dw, int64_t rows,
-                           int64_t D) {
-  using A = acc<T>;
+// Column sums of K quantities f(i, d) -> A[K] over rows i, pass one: block (x: 32 columns, y: 8
+// lanes) per column tile and row chunk; each lane walks its rows of the chunk, the 8 lanes are
+// added in lane order, and the chunk's sums go to part[(chunk K + k) D + d].
+constexpr int kColTile = 32, kColLanes = 8;
+
+template <int K, class A, class F>
+__global__ void colsum_chunks(F f, int64_t rows, int64_t D, int64_t chunk, A* part) {
+  __shared__ A sh[K][kColLanes][kColTile];
+  int64_t d = int64_t(blockIdx.x) * kColTile + threadIdx.x;
+  int64_t r0 = int64_t(blockIdx.y) * chunk, r1 = r0 + chunk < rows ? r0 + chunk : rows;
+  A s[K] = {};
+  if (d < D)
+    for (int64_t i = r0 + threadIdx.y; i < r1; i += kColLanes) {
+      A v[K];
+      f(i, d, v);
+      for (int k = 0; k < K; ++k) s[k] += v[k];
+    }
+  for (int k = 0; k < K; ++k) sh[k][threadIdx.y][threadIdx.x] = s[k];
+  __syncthreads();
+  if (threadIdx.y == 0 && d < D)
+    for (int k = 0; k < K; ++k) {
+      A t = A(0);
+      for (int l = 0; l < kColLanes; ++l) t += sh[k][l][threadIdx.x];
+      part[(int64_t(blockIdx.y) * K + k) * D + d] = t;
+    }
+}
+
+// Pass two: each column's chunk sums added in chunk order, stored to out[k] (skipped if null).
+template <int K, class A, class T>
+__global__ void colsum_finish(const A* part, int64_t chunks, int64_t D, T* out0, T* out1) {
   KILN_CUDA_FOR(d, D) {
-    A s = A(0);
-    for (int64_t i = 0; i < rows; ++i)
-      s += load<A>(dy + i * D + d) * load<A>(x + i * D + d) * rstd[i];
-    store(dw + d, s);
+    for (int k = 0; k < K; ++k) {
+      T* o = k == 0 ? out0 : out1;
+      if (!o) continue;
+      A t = A(0);
+      for (int64_t c = 0; c < chunks; ++c) t += part[(c * K + k) * D + d];
+      store(o + d, t);
+    }
   }
 }
 
+// out0[d] (and out1[d] when K is 2) = sum over rows of f(i, d)[k]. The chunking depends only on
+// rows and D, so the result is the same on every run.
+template <int K, class T, class F>
+void column_sums(F f, int64_t rows, int64_t D, const Tensor& like, T* out0, T* out1 = nullptr) {
+  using A = acc_t<std::remove_cv_t<T>>;
+  if (D == 0) return;
+  int64_t tiles = (D + kColTile - 1) / kColTile;
+  // About a thousand blocks in all, and chunks of at least 64 rows.
+  int64_t chunks = std::max<int64_t>(1, std::min((rows + 63) / 64, 1024 / tiles));
+  int64_t chunk = std::max<int64_t>(1, (rows + chunks - 1) / chunks);
+  chunks = std::max<int64_t>(1, (rows + chunk - 1) / chunk);
+  Tensor part = Tensor::empty({chunks * K, D}, dtype_of<A>::value, like.device());
+  colsum_chunks<K>
+      <<<dim3(unsigned(tiles), unsigned(chunks)), dim3(kColTile, kColLanes), 0, stream()>>>(
+          f, rows, D, chunk, static_cast<A*>(part.raw_data()));
+  KILN_CUDA_LAUNCHED();
+  colsum_finish<K><<<grid_for(D), kBlock, 0, stream()>>>(static_cast<const A*>(part.raw_data()),
+                                                         chunks, D, out0, out1);
+  KILN_CUDA_LAUNCHED();
+}
+
+// dweight[d] = sum over rows of dy x r
 template <class T>
-__global__ void ln_fwd(const T* x, const T* w, const T* b, double eps, T* y, acc<T>* mean,
-                       acc<T>* rstd, int64_t D) {
-  using A = acc<T>;
+struct RmsDw {
+  const T *dy, *x;
+  const acc_t<T>* rstd;
+  int64_t D;
+  __device__ void operator()(int64_t i, int64_t d, acc_t<T>* v) const {
+    using A = acc_t<T>;
+    v[0] = load<A>(dy + i * D + d) * load<A>(x + i * D + d) * rstd[i];
+  }
+};
+
+template <class T>
+__global__ void ln_fwd(const T* x, const T* w, const T* b, double eps, T* y, acc_t<T>* mean,
+                       acc_t<T>* rstd, int64_t D) {
+  using A = acc_t<T>;
   int64_t base = int64_t(blockIdx.x) * D;
   A s = A(0);
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) s += load<A>(x + base + d);
@@ -92,9 +154,9 @@ __global__ void ln_fwd(const T* x, const T* w, const T* b, double eps, T* y, acc
 
 // xh = (x - mean) r, gw = dy w: dx = r (gw - mean(gw) - xh mean(gw xh))
 template <class T>
-__global__ void ln_bwd_dx(const T* dy, const T* x, const T* w, const acc<T>* mean,
-                          const acc<T>* rstd, T* dx, int64_t D) {
-  using A = acc<T>;
+__global__ void ln_bwd_dx(const T* dy, const T* x, const T* w, const acc_t<T>* mean,
+                          const acc_t<T>* rstd, T* dx, int64_t D) {
+  using A = acc_t<T>;
   int64_t base = int64_t(blockIdx.x) * D;
   A mu = mean[blockIdx.x], r = rstd[blockIdx.x], s1 = A(0), s2 = A(0);
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
@@ -110,21 +172,19 @@ __global__ void ln_bwd_dx(const T* dy, const T* x, const T* w, const acc<T>* mea
   }
 }
 
+// dweight[d] = sum of dy (x - mean) r, dbias[d] = sum of dy
 template <class T>
-__global__ void ln_bwd_params(const T* dy, const T* x, const acc<T>* mean, const acc<T>* rstd,
-                              T* dw, T* db, int64_t rows, int64_t D) {
-  using A = acc<T>;
-  KILN_CUDA_FOR(d, D) {
-    A sw = A(0), sb = A(0);
-    for (int64_t i = 0; i < rows; ++i) {
-      A g = load<A>(dy + i * D + d);
-      sw += g * (load<A>(x + i * D + d) - mean[i]) * rstd[i];
-      sb += g;
-    }
-    if (dw) store(dw + d, sw);
-    if (db) store(db + d, sb);
+struct LnDwDb {
+  const T *dy, *x;
+  const acc_t<T>*mean, *rstd;
+  int64_t D;
+  __device__ void operator()(int64_t i, int64_t d, acc_t<T>* v) const {
+    using A = acc_t<T>;
+    A g = load<A>(dy + i * D + d);
+    v[0] = g * (load<A>(x + i * D + d) - mean[i]) * rstd[i];
+    v[1] = g;
   }
-}
+};
 
 template <class T>
 dev_t<T>* opt(const Tensor& t) {
@@ -142,7 +202,7 @@ void rms_norm(const Tensor& x, const Tensor& weight, double eps, const Tensor& y
   visit_float(x.dtype(), "rms_norm", [&](auto v) {
     using T = decltype(v);
     rms_fwd<<<unsigned(rows), threads_for(D), 0, stream()>>>(
-        ptr<T>(x), opt<T>(weight), eps, ptr<T>(y), static_cast<acc<T>*>(rstd.raw_data()), D);
+        ptr<T>(x), opt<T>(weight), eps, ptr<T>(y), static_cast<acc_t<T>*>(rstd.raw_data()), D);
     KILN_CUDA_LAUNCHED();
   });
 }
@@ -153,16 +213,14 @@ void rms_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weight, 
   int64_t D = x.size(-1), rows = D ? x.numel() / D : 0;
   visit_float(x.dtype(), "rms_norm backward", [&](auto v) {
     using T = decltype(v);
-    auto r = static_cast<const acc<T>*>(rstd.raw_data());
+    auto r = static_cast<const acc_t<T>*>(rstd.raw_data());
     if (dx.defined() && rows) {
       rms_bwd_dx<<<unsigned(rows), threads_for(D), 0, stream()>>>(ptr<T>(dy), ptr<T>(x),
                                                                   opt<T>(weight), r, ptr<T>(dx), D);
       KILN_CUDA_LAUNCHED();
     }
     if (dweight.defined()) {
-      rms_bwd_dw<<<grid_for(D), kBlock, 0, stream()>>>(ptr<T>(dy), ptr<T>(x), r, ptr<T>(dweight),
-                                                       rows, D);
-      KILN_CUDA_LAUNCHED();
+      column_sums<1>(RmsDw<dev_t<T>>{ptr<T>(dy), ptr<T>(x), r, D}, rows, D, x, ptr<T>(dweight));
     }
   });
 }
@@ -176,7 +234,7 @@ void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, doubl
     using T = decltype(v);
     ln_fwd<<<unsigned(rows), threads_for(D), 0, stream()>>>(
         ptr<T>(x), opt<T>(weight), opt<T>(bias), eps, ptr<T>(y),
-        static_cast<acc<T>*>(mean.raw_data()), static_cast<acc<T>*>(rstd.raw_data()), D);
+        static_cast<acc_t<T>*>(mean.raw_data()), static_cast<acc_t<T>*>(rstd.raw_data()), D);
     KILN_CUDA_LAUNCHED();
   });
 }
@@ -188,17 +246,16 @@ void layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weight
   int64_t D = x.size(-1), rows = D ? x.numel() / D : 0;
   visit_float(x.dtype(), "layer_norm backward", [&](auto v) {
     using T = decltype(v);
-    auto m = static_cast<const acc<T>*>(mean.raw_data());
-    auto r = static_cast<const acc<T>*>(rstd.raw_data());
+    auto m = static_cast<const acc_t<T>*>(mean.raw_data());
+    auto r = static_cast<const acc_t<T>*>(rstd.raw_data());
     if (dx.defined() && rows) {
       ln_bwd_dx<<<unsigned(rows), threads_for(D), 0, stream()>>>(
           ptr<T>(dy), ptr<T>(x), opt<T>(weight), m, r, ptr<T>(dx), D);
       KILN_CUDA_LAUNCHED();
     }
     if (dweight.defined() || dbias.defined()) {
-      ln_bwd_params<<<grid_for(D), kBlock, 0, stream()>>>(ptr<T>(dy), ptr<T>(x), m, r,
-                                                          opt<T>(dweight), opt<T>(dbias), rows, D);
-      KILN_CUDA_LAUNCHED();
+      column_sums<2>(LnDwDb<dev_t<T>>{ptr<T>(dy), ptr<T>(x), m, r, D}, rows, D, x, opt<T>(dweight),
+                     opt<T>(dbias));
     }
   });
 }

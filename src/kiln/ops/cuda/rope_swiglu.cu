@@ -8,18 +8,15 @@
 namespace kiln::cuda {
 namespace {
 
-template <class T>
-using acc = std::conditional_t<std::is_same_v<T, double>, double, float>;
-
 struct RopeDims {
   int64_t H, T, D, half, cos_batch;  // cos_batch: 0 when cos/sin broadcast over batch
   int64_t sb, sh, st;                // x's strides
 };
 
 template <class T>
-__global__ void rope_k(const T* x, const acc<T>* c0, const acc<T>* s0, acc<T> sign, T* o,
+__global__ void rope_k(const T* x, const acc_t<T>* c0, const acc_t<T>* s0, acc_t<T> sign, T* o,
                        RopeDims d, int64_t rows) {
-  using A = acc<T>;
+  using A = acc_t<T>;
   int64_t per_row = d.half + (d.D - 2 * d.half);  // rotated pairs, then pass-through dims
   KILN_CUDA_FOR(k, rows * per_row) {
     int64_t r = k / per_row, i = k % per_row;
@@ -47,7 +44,7 @@ void rope(const Tensor& x, const Tensor& cos, const Tensor& sin, bool inverse, c
   if (n == 0) return;
   visit_float(x.dtype(), "rope", [&](auto v) {
     using T = decltype(v);
-    using A = acc<T>;
+    using A = acc_t<T>;
     rope_k<<<grid_for(n), kBlock, 0, stream()>>>(ptr<T>(x), static_cast<const A*>(cos.raw_data()),
                                                  static_cast<const A*>(sin.raw_data()),
                                                  inverse ? A(-1) : A(1), ptr<T>(out), d, rows);
@@ -63,7 +60,7 @@ struct RowStrides {
 
 template <class T>
 __global__ void swiglu_k(const T* g, const T* u, T* y, RowStrides s, int64_t F, int64_t n) {
-  using A = acc<T>;
+  using A = acc_t<T>;
   KILN_CUDA_FOR(k, n) {
     int64_t r = k / F, i = k % F;
     A gv = load<A>(g + r * s.gate + i), sig = A(1) / (A(1) + exp(-gv));
@@ -77,7 +74,7 @@ __global__ void swiglu_k(const T* g, const T* u, T* y, RowStrides s, int64_t F, 
 template <class T>
 __global__ void swiglu_bwd_k(const T* dy, const T* g, const T* u, T* dg, T* du, RowStrides s,
                              int64_t F, int64_t n) {
-  using A = acc<T>;
+  using A = acc_t<T>;
   KILN_CUDA_FOR(k, n) {
     int64_t r = k / F, i = k % F;
     A gv = load<A>(g + r * s.gate + i), uv = load<A>(u + r * s.up + i);

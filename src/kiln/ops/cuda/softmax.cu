@@ -12,11 +12,8 @@ namespace {
 using ops::SoftmaxShape;
 
 template <class T>
-using acc = std::conditional_t<std::is_same_v<T, double>, double, float>;
-
-template <class T>
 __global__ void rows_fwd(bool log_, int64_t n, const T* x, T* y) {
-  using A = acc<T>;
+  using A = acc_t<T>;
   const T* xr = x + blockIdx.x * n;
   T* yr = y + blockIdx.x * n;
   A m = A(-INFINITY);
@@ -35,7 +32,7 @@ __global__ void rows_fwd(bool log_, int64_t n, const T* x, T* y) {
 // softmax: dx = y (dy - sum(dy y)); log_softmax: dx = dy - exp(y) sum(dy)
 template <class T>
 __global__ void rows_bwd(bool log_, int64_t n, const T* y, const T* dy, T* dx) {
-  using A = acc<T>;
+  using A = acc_t<T>;
   int64_t base = int64_t(blockIdx.x) * n;
   A s = A(0);
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
@@ -49,7 +46,7 @@ __global__ void rows_bwd(bool log_, int64_t n, const T* y, const T* dy, T* dx) {
 
 template <class T>
 __global__ void cols_fwd(bool log_, SoftmaxShape s, const T* x, T* y) {
-  using A = acc<T>;
+  using A = acc_t<T>;
   KILN_CUDA_FOR(c, s.outer * s.inner) {
     int64_t base = (c / s.inner) * s.n * s.inner + c % s.inner;
     A m = A(-INFINITY), sum = A(0);
@@ -65,7 +62,7 @@ __global__ void cols_fwd(bool log_, SoftmaxShape s, const T* x, T* y) {
 
 template <class T>
 __global__ void cols_bwd(bool log_, SoftmaxShape s, const T* y, const T* dy, T* dx) {
-  using A = acc<T>;
+  using A = acc_t<T>;
   KILN_CUDA_FOR(c, s.outer * s.inner) {
     int64_t base = (c / s.inner) * s.n * s.inner + c % s.inner;
     A sum = A(0);

@@ -213,14 +213,17 @@ std::unique_ptr<Optimizer> make_muon(std::vector<ParamGroup> matrix_groups,
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   NoGradGuard ng;
-  double total = 0;
+  // The squares are summed where the gradients live and read back once: one host sync per
+  // step, not one per parameter (each is a GPU round trip under --device cuda).
+  Tensor total;
   for (const Tensor& p : params) {
     Tensor g = p.grad();
     if (!g.defined()) continue;
     Tensor g32 = g.to(DType::F32);
-    total += ops::sum(ops::mul(g32, g32)).item();
+    Tensor sq = ops::sum(ops::mul(g32, g32)).to(DType::F64);
+    total = total.defined() ? ops::add(total, sq) : sq;
   }
-  double norm = std::sqrt(total);
+  double norm = total.defined() ? std::sqrt(total.item()) : 0.0;
   if (max_norm > 0 && norm > max_norm) {
     double s = max_norm / (norm + 1e-6);
     for (const Tensor& p : params)

@@ -4,9 +4,12 @@
 # float64 references (finite differences on the f64 backends), the CUDA backend's own tests, and
 # then the rest of the unit tier. Prints a pass/fail summary per step; exits non-zero on a failure.
 # Usage: tests/gpu/run.sh [extra cmake args]   (KILN_GPU_JOBS sets build parallelism)
+# The GPU machine's image lacks PCRE2 and cpp-httplib: run tests/gpu/pack-deps.sh here first and
+# carry build/devdeps with the call.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 jobs="${KILN_GPU_JOBS:-$(nproc)}"
+source tests/gpu/devdeps.env  # PCRE2 and cpp-httplib when carried (tests/gpu/pack-deps.sh)
 python="$(command -v python3)"
 cmake --preset cuda -DKILN_PYTHON="$python" -DKILN_WERROR=OFF "$@" >/dev/null || exit 1
 cmake --build build/cuda -j"$jobs" || exit 1

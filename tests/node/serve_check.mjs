@@ -121,6 +121,13 @@ for (const [what, path, body, status] of bad) {
   assert.equal(typeof r.body.error.message, "string", what);
   assert.ok("type" in r.body.error && "param" in r.body.error && "code" in r.body.error, what);
 }
+// What httplib refuses before a handler runs gets the same error body.
+const huge = await post("/v1/completions", JSON.stringify({ prompt: "x".repeat(1100000) }));
+assert.equal(huge.status, 413, "a body over --max-body");
+assert.match(huge.body.error.message, /--max-body/);
+const nowhere = await post("/v1/nowhere", "{}");
+assert.equal(nowhere.status, 404, "an unknown endpoint");
+assert.equal(nowhere.body.error.type, "invalid_request_error");
 const noKey = await post("/v1/completions", JSON.stringify({ prompt: "x" }), { "Content-Type": "application/json" });
 assert.equal(noKey.status, 401);
 await assert.rejects(client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }), (e) => e.status === 404);

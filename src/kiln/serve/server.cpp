@@ -180,6 +180,18 @@ void Server::routes() {
   h.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
     completions(req, res, false);
   });
+  // Statuses httplib answers itself (413 for a body over --max-body, 404 for an unknown path,
+  // 400 for a request it cannot parse) get the same OpenAI-style error body as ours.
+  h.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string msg =
+        res.status == 413 ? "request body over the server's limit of " +
+                                std::to_string(o_.max_body_bytes) + " bytes (kiln serve --max-body)"
+        : res.status == 404
+            ? "no such endpoint: " + req.method + " " + req.path
+            : "the server could not take this request (HTTP " + std::to_string(res.status) + ")";
+    fail(res, ApiError(res.status, msg), "other");  // any path: not a metrics label of its own
+  });
   h.set_exception_handler(
       [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string msg = "internal error";

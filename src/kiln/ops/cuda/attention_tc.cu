@@ -1,22 +1,21 @@
 // Attention forward on the tensor cores, FlashAttention-2 style: a block takes 64 query rows of
-// one head (16 per warp) and walks the visible keys in tiles of 64. Per tile each warp forms its
-// 16 x 64 scores with bf16 WMMA products (f32 accumulation), applies the masks and the online
-// softmax in f32 (two lanes per row), writes the probabilities as bf16, and adds P V into an f32
-// output tile kept in shared memory (rescaled there, since WMMA's register layout is opaque).
-// This is the mma.sync generation of the algorithm; the wgmma/TMA version is still to come.
-#include <mma.h>
-
+// one head (16 per warp) and walks the visible keys in tiles of 64, double-buffered in shared
+// memory (the next tile loads by cp.async while this one is used). Blocks start with the last
+// query tiles, which have the most keys to see under a causal mask. Each
+// warp keeps its queries, scores, probabilities and output accumulator in registers: S = Q K^T
+// and O += P V are bf16 mma.sync products with f32 accumulation (attention_mma.cuh), and the
+// online softmax runs on the score fragments in base 2, a row's four lanes agreeing by shuffles.
 #include "kiln/core/cuda/common.cuh"
+#include "kiln/ops/cuda/attention_mma.cuh"
 #include "kiln/ops/cuda/attention_tc.h"
 
 namespace kiln::cuda {
 namespace {
 
-namespace wmma = nvcuda::wmma;
-using bf = __nv_bfloat16;
+using namespace mma;
 
 constexpr int kBQ = 64, kBK = 64, kWarps = 4;
-constexpr int kLdS = kBK + 4, kLdP = kBK + 8;  // padded rows: fewer shared-memory bank conflicts
+constexpr float kLog2e = 1.4426950408889634f;
 
 struct Args {
   const bf *q, *k, *v;
@@ -31,48 +30,34 @@ struct Args {
 
 template <int D>
 constexpr size_t smem_bytes() {
-  return size_t(3) * kBQ * (D + 8) * 2 + size_t(kWarps) * 16 * kLdS * 4 +
-         size_t(kWarps) * 16 * kLdP * 2 + size_t(kWarps) * 16 * (D + 4) * 4;
-}
-
-// rows x D bf16 from a strided source into shared memory (ld D + 8); rows past `valid` are zero.
-template <int D>
-__device__ void load_tile(bf* dst, const bf* src, int64_t row_stride, int64_t valid) {
-  constexpr int kVec = D / 8;  // 16-byte vectors per row
-  for (int i = threadIdx.x; i < kBQ * kVec; i += blockDim.x) {
-    int r = i / kVec, c = (i % kVec) * 8;
-    uint4 val = make_uint4(0, 0, 0, 0);
-    if (r < valid) val = *reinterpret_cast<const uint4*>(src + r * row_stride + c);
-    *reinterpret_cast<uint4*>(dst + r * (D + 8) + c) = val;
-  }
+  return size_t(kBQ + 4 * kBK) * (D + 8) * 2;
 }
 
 template <int D>
 __global__ void __launch_bounds__(kWarps * 32) fwd_tc(Args a) {
-  constexpr int kLd = D + 8, kLdO = D + 4;
+  constexpr int kLd = D + 8;
   extern __shared__ __align__(128) unsigned char smem[];
   bf* sQ = reinterpret_cast<bf*>(smem);
   bf* sK = sQ + kBQ * kLd;
-  bf* sV = sK + kBK * kLd;
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  float* sS = reinterpret_cast<float*>(sV + kBK * kLd) + warp * 16 * kLdS;
-  bf* sP = reinterpret_cast<bf*>(reinterpret_cast<float*>(sV + kBK * kLd) + kWarps * 16 * kLdS) +
-           warp * 16 * kLdP;
-  float* sO =
-      reinterpret_cast<float*>(
-          reinterpret_cast<bf*>(reinterpret_cast<float*>(sV + kBK * kLd) + kWarps * 16 * kLdS) +
-          kWarps * 16 * kLdP) +
-      warp * 16 * kLdO;
+  bf* sV = sK + 2 * kBK * kLd;  // two buffers each of K and V
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
 
   int64_t bh = blockIdx.y, b = bh / a.Hq, h = bh % a.Hq, hk = h / a.G;
-  int64_t q0 = int64_t(blockIdx.x) * kBQ;
-  load_tile<D>(sQ, a.q + b * a.qs[0] + h * a.qs[1] + q0 * a.qs[2], a.qs[2], a.T - q0);
-  for (int i = lane; i < 16 * kLdO; i += 32) sO[i] = 0.f;
+  int64_t q0 = int64_t(gridDim.x - 1 - blockIdx.x) * kBQ;
+  load_tile<D>(sQ, a.q + b * a.qs[0] + h * a.qs[1] + q0 * a.qs[2], a.qs[2], kBQ, a.T - q0);
+  __syncthreads();
+  uint32_t qf[D / 16][4];
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) load_a(qf[kk], sQ, kLd, warp * 16, kk * 16);
 
-  // Each lane pair owns one of the warp's 16 rows; a lane takes half of each 64-key tile.
-  int rr = lane / 2, half = lane % 2;
-  int64_t t = q0 + warp * 16 + rr, pos = a.q_offset + t;
-  float m = -INFINITY, l = 0.f;
+  // This lane's two rows: g and g + 8 of the warp's 16.
+  int64_t t[2] = {q0 + warp * 16 + g, q0 + warp * 16 + g + 8};
+  int64_t pos[2] = {a.q_offset + t[0], a.q_offset + t[1]};
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+  float o[D / 8][4];
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
+  const float sc = a.scale * kLog2e;
 
   // Keys any row of this block may see.
   int64_t last = a.causal ? min(a.S, a.q_offset + q0 + kBQ) : a.S;
@@ -80,71 +65,114 @@ __global__ void __launch_bounds__(kWarps * 32) fwd_tc(Args a) {
   first = first / kBK * kBK;
   const bf* kb = a.k + b * a.ks[0] + hk * a.ks[1];
   const bf* vb = a.v + b * a.vs[0] + hk * a.vs[1];
-  for (int64_t k0 = first; k0 < last; k0 += kBK) {
-    __syncthreads();  // the previous tile's K and V are no longer read
-    load_tile<D>(sK, kb + k0 * a.ks[2], a.ks[2], a.S - k0);
-    load_tile<D>(sV, vb + k0 * a.vs[2], a.vs[2], a.S - k0);
-    __syncthreads();
-
-    for (int n = 0; n < kBK / 16; ++n) {
-      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-      wmma::fill_fragment(acc, 0.f);
-      for (int kk = 0; kk < D / 16; ++kk) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf, wmma::row_major> fa;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf, wmma::col_major> fb;
-        wmma::load_matrix_sync(fa, sQ + warp * 16 * kLd + kk * 16, kLd);
-        wmma::load_matrix_sync(fb, sK + n * 16 * kLd + kk * 16, kLd);
-        wmma::mma_sync(acc, fa, fb, acc);
-      }
-      wmma::store_matrix_sync(sS + n * 16, acc, kLdS, wmma::mem_row_major);
+  int64_t tiles = last > first ? (last - first + kBK - 1) / kBK : 0;
+  auto issue = [&](int64_t i) {
+    int64_t k0 = first + i * kBK;
+    load_tile_async<D>(sK + (i % 2) * kBK * kLd, kb + k0 * a.ks[2], a.ks[2], kBK, a.S - k0);
+    load_tile_async<D>(sV + (i % 2) * kBK * kLd, vb + k0 * a.vs[2], a.vs[2], kBK, a.S - k0);
+    commit();
+  };
+  if (tiles > 0) issue(0);
+  for (int64_t i = 0; i < tiles; ++i) {
+    int64_t k0 = first + i * kBK;
+    if (i + 1 < tiles) {
+      issue(i + 1);
+      wait<1>();
+    } else {
+      wait<0>();
     }
-    __syncwarp();
+    __syncthreads();  // tile i is in shared memory for every thread
+    const bf* tK = sK + (i % 2) * kBK * kLd;
+    const bf* tV = sV + (i % 2) * kBK * kLd;
 
-    float s[kBK / 2], tile_max = -INFINITY;
+    float s[kBK / 8][4];
 #pragma unroll
-    for (int c = 0; c < kBK / 2; ++c) {
-      int64_t j = k0 + half * (kBK / 2) + c;
-      bool masked =
-          t >= a.T || j >= a.S || (a.causal && j > pos) || (a.window > 0 && j <= pos - a.window);
-      s[c] = masked ? -INFINITY : sS[rr * kLdS + half * (kBK / 2) + c] * a.scale;
-      tile_max = fmaxf(tile_max, s[c]);
-    }
-    tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
-    float m_new = fmaxf(m, tile_max);
-    float factor = m_new == -INFINITY ? 1.f : __expf(m - m_new), sum = 0.f;
+    for (int n = 0; n < kBK / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
 #pragma unroll
-    for (int c = 0; c < kBK / 2; ++c) {
-      float p = m_new == -INFINITY ? 0.f : __expf(s[c] - m_new);
-      sum += p;
-      sP[rr * kLdP + half * (kBK / 2) + c] = __float2bfloat16_rn(p);
-    }
-    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-    l = l * factor + sum;
-    m = m_new;
-    for (int c = half * (D / 2); c < (half + 1) * (D / 2); ++c) sO[rr * kLdO + c] *= factor;
-    __syncwarp();
-
-    for (int n = 0; n < D / 16; ++n) {
-      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-      wmma::load_matrix_sync(acc, sO + n * 16, kLdO, wmma::mem_row_major);
-      for (int kk = 0; kk < kBK / 16; ++kk) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf, wmma::row_major> fa;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf, wmma::row_major> fb;
-        wmma::load_matrix_sync(fa, sP + kk * 16, kLdP);
-        wmma::load_matrix_sync(fb, sV + kk * 16 * kLd + n * 16, kLd);
-        wmma::mma_sync(acc, fa, fb, acc);
+    for (int kk = 0; kk < D / 16; ++kk)
+#pragma unroll
+      for (int n = 0; n < kBK / 16; ++n) {
+        uint32_t kf[4];
+        load_b_nk(kf, tK, kLd, n * 16, kk * 16);
+        mma::mma(s[2 * n], qf[kk], kf[0], kf[1]);
+        mma::mma(s[2 * n + 1], qf[kk], kf[2], kf[3]);
       }
-      wmma::store_matrix_sync(sO + n * 16, acc, kLdO, wmma::mem_row_major);
+
+    // Masks only where a tile reaches past the diagonal, the window's edge or the end.
+    bool edge = k0 + kBK > a.S || t[0] - g + 15 >= a.T ||
+                (a.causal && k0 + kBK - 1 > a.q_offset + q0 + warp * 16) ||
+                (a.window > 0 && k0 <= a.q_offset + q0 + warp * 16 + 15 - a.window);
+    float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int n = 0; n < kBK / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        int r = e / 2;
+        float v = s[n][e] * sc;
+        if (edge) {
+          int64_t j = k0 + n * 8 + 2 * tq + (e % 2);
+          bool masked = t[r] >= a.T || j >= a.S || (a.causal && j > pos[r]) ||
+                        (a.window > 0 && j <= pos[r] - a.window);
+          if (masked) v = -INFINITY;
+        }
+        s[n][e] = v;
+        mx[r] = fmaxf(mx[r], v);
+      }
+    float factor[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+      float m_new = fmaxf(m[r], mx[r]);
+      factor[r] = m_new == -INFINITY ? 1.f : exp2f(m[r] - m_new);
+      m[r] = m_new;
+      l[r] *= factor[r];
     }
-    __syncwarp();
+#pragma unroll
+    for (int n = 0; n < kBK / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        int r = e / 2;
+        float p = m[r] == -INFINITY ? 0.f : exp2f(s[n][e] - m[r]);
+        s[n][e] = p;
+        l[r] += p;  // this lane's columns only; the row's four lanes add up at the end
+      }
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      o[n][0] *= factor[0];
+      o[n][1] *= factor[0];
+      o[n][2] *= factor[1];
+      o[n][3] *= factor[1];
+    }
+#pragma unroll
+    for (int kc = 0; kc < kBK / 16; ++kc) {
+      uint32_t pf[4] = {pack(s[2 * kc][0], s[2 * kc][1]), pack(s[2 * kc][2], s[2 * kc][3]),
+                        pack(s[2 * kc + 1][0], s[2 * kc + 1][1]),
+                        pack(s[2 * kc + 1][2], s[2 * kc + 1][3])};
+#pragma unroll
+      for (int n = 0; n < D / 16; ++n) {
+        uint32_t vf[4];
+        load_b_kn(vf, tV, kLd, n * 16, kc * 16);
+        mma::mma(o[2 * n], pf, vf[0], vf[1]);
+        mma::mma(o[2 * n + 1], pf, vf[2], vf[3]);
+      }
+    }
+    __syncthreads();  // tile i's buffers are free for tile i + 2
   }
 
-  if (t >= a.T) return;
-  float inv = l > 0.f ? 1.f / l : 0.f;  // a fully masked row outputs zeros
-  bf* orow = a.out + (bh * a.T + t) * D;
-  for (int c = half * (D / 2); c < (half + 1) * (D / 2); ++c)
-    orow[c] = __float2bfloat16_rn(sO[rr * kLdO + c] * inv);
-  if (half == 0) a.lse[bh * a.T + t] = l > 0.f ? m + logf(l) : INFINITY;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+    if (t[r] >= a.T) continue;
+    float inv = l[r] > 0.f ? 1.f / l[r] : 0.f;  // a fully masked row outputs zeros
+    bf* orow = a.out + (bh * a.T + t[r]) * D;
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n)
+      *reinterpret_cast<uint32_t*>(orow + n * 8 + 2 * tq) =
+          pack(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
+    if (tq == 0) a.lse[bh * a.T + t[r]] = l[r] > 0.f ? m[r] / kLog2e + logf(l[r]) : INFINITY;
+  }
 }
 
 bool aligned_rows(const Tensor& x) {

@@ -1,22 +1,27 @@
 // Attention backward on the tensor cores, FlashAttention-2 style. A block owns 64 keys of one kv
-// head and walks every query tile of the query heads that share it (GQA), so dK and dV sum in
-// shared memory without atomics. Per query tile, with P recomputed from the saved log-sum-exp:
+// head (16 per warp) and walks every query tile of the query heads that share it (GQA), so dK and
+// dV sum in registers without atomics. Per query tile, with P recomputed from the saved
+// log-sum-exp:
 //   dV += P^T dO,   dP^T = V dO^T,   dS^T = P^T (dP^T - delta) scale,
 //   dK += dS^T Q,   dQ += dS K   (dQ summed over key blocks by f32 atomics in global memory),
-// where delta = rowsum(dO * O) comes from a first small kernel. Each warp owns 16 of the keys;
-// products are bf16 WMMA with f32 accumulation, the accumulators kept in shared memory.
-#include <mma.h>
-
+// where delta = rowsum(dO * O) comes from a first small kernel. Products are bf16 mma.sync with
+// f32 accumulation (attention_mma.cuh); P^T, dP^T, dS^T and the dK, dV accumulators stay in
+// registers, and dS^T goes through shared memory only for dQ, whose rows the warps split. The
+// query tiles (Q, dO, lse, delta) are double-buffered: the next loads by cp.async during this one.
 #include "kiln/core/cuda/common.cuh"
+#include "kiln/ops/cuda/attention_mma.cuh"
 #include "kiln/ops/cuda/attention_tc.h"
 
 namespace kiln::cuda {
 namespace {
 
-namespace wmma = nvcuda::wmma;
-using bf = __nv_bfloat16;
+using namespace mma;
 
-constexpr int kB = 64, kWarps = 4, kLdF = kB + 4, kLdH = kB + 8;
+constexpr int kBK = 64, kWarps = 4;
+constexpr float kLog2e = 1.4426950408889634f;
+// Query rows per tile: fewer for head dim 128, so the register tiles fit.
+template <int D>
+constexpr int kBQ = D == 128 ? 32 : 64;
 
 struct Args {
   const bf *q, *k, *v, *dout;
@@ -32,8 +37,8 @@ struct Args {
 
 template <int D>
 constexpr size_t smem_bytes() {
-  return size_t(4) * kB * (D + 8) * 2 + size_t(3) * kB * (D + 4) * 4 + size_t(2) * kB * kLdF * 4 +
-         size_t(2) * kB * kLdH * 2 + 2 * kB * 4;
+  return size_t(2 * kBK + 4 * kBQ<D>) * (D + 8) * 2 + size_t(kBK) * (kBQ<D> + 8) * 2 +
+         size_t(4) * kBQ<D> * 4;
 }
 
 // delta[row] = sum_d dout[row, d] * out[row, d]; one warp per row, both contiguous.
@@ -48,128 +53,176 @@ __global__ void delta_k(const bf* dout, const bf* out, float* delta, int64_t row
 }
 
 template <int D>
-__device__ void load_tile(bf* dst, const bf* src, int64_t row_stride, int64_t valid) {
-  constexpr int kVec = D / 8;
-  for (int i = threadIdx.x; i < kB * kVec; i += blockDim.x) {
-    int r = i / kVec, c = (i % kVec) * 8;
-    uint4 val = make_uint4(0, 0, 0, 0);
-    if (r < valid) val = *reinterpret_cast<const uint4*>(src + r * row_stride + c);
-    *reinterpret_cast<uint4*>(dst + r * (D + 8) + c) = val;
-  }
-}
-
-// acc_tile (16 x D, f32 in shared memory, ld D + 4) += A (16 x 64) B (64 x D).
-template <int D, class LayoutA>
-__device__ void add_product(float* acc_tile, const bf* a, int lda, const bf* b, int ldb) {
-  for (int n = 0; n < D / 16; ++n) {
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-    wmma::load_matrix_sync(acc, acc_tile + n * 16, D + 4, wmma::mem_row_major);
-    for (int kk = 0; kk < kB / 16; ++kk) {
-      wmma::fragment<wmma::matrix_a, 16, 16, 16, bf, LayoutA> fa;
-      wmma::fragment<wmma::matrix_b, 16, 16, 16, bf, wmma::row_major> fb;
-      const bf* pa = std::is_same_v<LayoutA, wmma::row_major> ? a + kk * 16 : a + kk * 16 * lda;
-      wmma::load_matrix_sync(fa, pa, lda);
-      wmma::load_matrix_sync(fb, b + kk * 16 * ldb + n * 16, ldb);
-      wmma::mma_sync(acc, fa, fb, acc);
-    }
-    wmma::store_matrix_sync(acc_tile + n * 16, acc, D + 4, wmma::mem_row_major);
-  }
-}
-
-// out (16 x 64, f32, ld kLdF) = A (16 x D, rows of `a`) B^T where B is 64 rows of D (`b`).
-template <int D>
-__device__ void product_t(float* out, const bf* a, const bf* b) {
-  for (int n = 0; n < kB / 16; ++n) {
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-    wmma::fill_fragment(acc, 0.f);
-    for (int kk = 0; kk < D / 16; ++kk) {
-      wmma::fragment<wmma::matrix_a, 16, 16, 16, bf, wmma::row_major> fa;
-      wmma::fragment<wmma::matrix_b, 16, 16, 16, bf, wmma::col_major> fb;
-      wmma::load_matrix_sync(fa, a + kk * 16, D + 8);
-      wmma::load_matrix_sync(fb, b + n * 16 * (D + 8) + kk * 16, D + 8);
-      wmma::mma_sync(acc, fa, fb, acc);
-    }
-    wmma::store_matrix_sync(out + n * 16, acc, kLdF, wmma::mem_row_major);
-  }
-}
-
-template <int D>
 __global__ void __launch_bounds__(kWarps * 32) bwd_tc(Args a) {
-  constexpr int kLd = D + 8, kLdO = D + 4;
+  constexpr int kLd = D + 8, BQ = kBQ<D>, kLdS = BQ + 8;
   extern __shared__ __align__(128) unsigned char smem[];
   bf* sK = reinterpret_cast<bf*>(smem);
-  bf* sV = sK + kB * kLd;
-  bf* sQ = sV + kB * kLd;
-  bf* sdO = sQ + kB * kLd;
-  float* sdK = reinterpret_cast<float*>(sdO + kB * kLd);
-  float* sdV = sdK + kB * kLdO;
-  float* sdQ = sdV + kB * kLdO;
-  float* sP = sdQ + kB * kLdO;  // P^T, f32
-  float* sdP = sP + kB * kLdF;  // dP^T, f32
-  bf* sPh = reinterpret_cast<bf*>(sdP + kB * kLdF);
-  bf* sdSh = sPh + kB * kLdH;
-  float* sL = reinterpret_cast<float*>(sdSh + kB * kLdH);
-  float* sDelta = sL + kB;
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, w16 = warp * 16;
+  bf* sV = sK + kBK * kLd;
+  bf* sQ0 = sV + kBK * kLd;                                 // two buffers
+  bf* sdO0 = sQ0 + 2 * BQ * kLd;                            // two buffers
+  bf* sdS = sdO0 + 2 * BQ * kLd;                            // dS^T: [key][query]
+  float* sL0 = reinterpret_cast<float*>(sdS + kBK * kLdS);  // two buffers
+  float* sDelta0 = sL0 + 2 * BQ;                            // two buffers
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
+  int w16 = warp * 16;
+  // dQ split: warp w takes query rows (w % (BQ / 16)) * 16 and a DW-wide column band of D.
+  constexpr int kQW = BQ / 16, DW = D * kQW / kWarps;
+  int dq_r0 = (warp % kQW) * 16, dq_c0 = (warp / kQW) * DW;
 
-  int64_t bh = blockIdx.y, b = bh / a.Hkv, hk = bh % a.Hkv, k0 = int64_t(blockIdx.x) * kB;
-  load_tile<D>(sK, a.k + b * a.ks[0] + hk * a.ks[1] + k0 * a.ks[2], a.ks[2], a.S - k0);
-  load_tile<D>(sV, a.v + b * a.vs[0] + hk * a.vs[1] + k0 * a.vs[2], a.vs[2], a.S - k0);
-  for (int i = threadIdx.x; i < kB * kLdO; i += blockDim.x) sdK[i] = sdV[i] = 0.f;
+  int64_t bh = blockIdx.y, b = bh / a.Hkv, hk = bh % a.Hkv, k0 = int64_t(blockIdx.x) * kBK;
+  load_tile<D>(sK, a.k + b * a.ks[0] + hk * a.ks[1] + k0 * a.ks[2], a.ks[2], kBK, a.S - k0);
+  load_tile<D>(sV, a.v + b * a.vs[0] + hk * a.vs[1] + k0 * a.vs[2], a.vs[2], kBK, a.S - k0);
+  float dk[D / 8][4], dv[D / 8][4];
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) dk[n][e] = dv[n][e] = 0.f;
+  // This lane's two keys: g and g + 8 of the warp's 16.
+  int64_t key[2] = {k0 + w16 + g, k0 + w16 + g + 8};
+  const float sc = a.scale * kLog2e;
 
   // Query rows that may see one of these keys: pos >= k0 (causal), pos < k0 + 64 + window.
-  int64_t t_begin = a.causal ? max(int64_t(0), k0 - a.q_offset) / kB * kB : 0;
-  int64_t t_end = a.window > 0 ? min(a.T, k0 + kB + a.window - a.q_offset) : a.T;
-  for (int64_t h = hk * a.G; h < (hk + 1) * a.G; ++h) {
-    int64_t qh = b * a.Hq + h;
-    for (int64_t q0 = t_begin; q0 < t_end; q0 += kB) {
-      __syncthreads();  // the last tile's Q, dO and dS are no longer read
-      load_tile<D>(sQ, a.q + b * a.qs[0] + h * a.qs[1] + q0 * a.qs[2], a.qs[2], a.T - q0);
-      load_tile<D>(sdO, a.dout + (qh * a.T + q0) * D, D, a.T - q0);
-      for (int i = threadIdx.x; i < kB; i += blockDim.x) {
-        bool in = q0 + i < a.T;
-        sL[i] = in ? a.lse[qh * a.T + q0 + i] : INFINITY;
-        sDelta[i] = in ? a.delta[qh * a.T + q0 + i] : 0.f;
+  int64_t t_begin = a.causal ? max(int64_t(0), k0 - a.q_offset) / BQ * BQ : 0;
+  int64_t t_end = a.window > 0 ? min(a.T, k0 + kBK + a.window - a.q_offset) : a.T;
+  // Tile i is query tile i % tiles_per_head of head hk G + i / tiles_per_head.
+  int64_t per_head = t_end > t_begin ? (t_end - t_begin + BQ - 1) / BQ : 0;
+  int64_t tiles = a.G * per_head;
+  auto issue = [&](int64_t i) {
+    int64_t h = hk * a.G + i / per_head, q0 = t_begin + (i % per_head) * BQ, qh = b * a.Hq + h;
+    int buf = int(i % 2);
+    load_tile_async<D>(sQ0 + buf * BQ * kLd, a.q + b * a.qs[0] + h * a.qs[1] + q0 * a.qs[2],
+                       a.qs[2], BQ, a.T - q0);
+    load_tile_async<D>(sdO0 + buf * BQ * kLd, a.dout + (qh * a.T + q0) * D, D, BQ, a.T - q0);
+    commit();
+    for (int i2 = threadIdx.x; i2 < BQ; i2 += blockDim.x) {
+      bool in = q0 + i2 < a.T;
+      sL0[buf * BQ + i2] = in ? a.lse[qh * a.T + q0 + i2] * kLog2e : INFINITY;
+      sDelta0[buf * BQ + i2] = in ? a.delta[qh * a.T + q0 + i2] : 0.f;
+    }
+  };
+  if (tiles > 0) issue(0);
+  for (int64_t i = 0; i < tiles; ++i) {
+    {
+      int64_t h = hk * a.G + i / per_head, q0 = t_begin + (i % per_head) * BQ;
+      int64_t qh = b * a.Hq + h;
+      if (i + 1 < tiles) {
+        issue(i + 1);
+        wait<1>();
+      } else {
+        wait<0>();
       }
-      __syncthreads();
+      __syncthreads();  // tile i (and K, V at the start) is in shared memory for every thread
+      int buf = int(i % 2);
+      const bf* sQ = sQ0 + buf * BQ * kLd;
+      const bf* sdO = sdO0 + buf * BQ * kLd;
+      const float* sL = sL0 + buf * BQ;
+      const float* sDelta = sDelta0 + buf * BQ;
 
-      product_t<D>(sP + w16 * kLdF, sK + w16 * kLd, sQ);    // S^T for this warp's keys
-      product_t<D>(sdP + w16 * kLdF, sV + w16 * kLd, sdO);  // dP^T
-      __syncwarp();
-      for (int i = lane; i < 16 * kB; i += 32) {
-        int r = i / kB, c = i % kB;
-        int64_t j = k0 + w16 + r, t = q0 + c, pos = a.q_offset + t;
-        bool masked = t >= a.T || j >= a.S || sL[c] == INFINITY || (a.causal && j > pos) ||
-                      (a.window > 0 && j <= pos - a.window);
-        float p = masked ? 0.f : __expf(sP[(w16 + r) * kLdF + c] * a.scale - sL[c]);
-        float ds = p * (sdP[(w16 + r) * kLdF + c] - sDelta[c]) * a.scale;
-        sPh[(w16 + r) * kLdH + c] = __float2bfloat16_rn(p);
-        sdSh[(w16 + r) * kLdH + c] = __float2bfloat16_rn(ds);
+      // S^T and dP^T for this warp's 16 keys x BQ queries.
+      float st[BQ / 8][4], dpt[BQ / 8][4];
+#pragma unroll
+      for (int n = 0; n < BQ / 8; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) st[n][e] = dpt[n][e] = 0.f;
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) {
+        uint32_t kf[4], vf[4];
+        load_a(kf, sK, kLd, w16, kk * 16);
+        load_a(vf, sV, kLd, w16, kk * 16);
+#pragma unroll
+        for (int n = 0; n < BQ / 16; ++n) {
+          uint32_t qb[4], ob[4];
+          load_b_nk(qb, sQ, kLd, n * 16, kk * 16);
+          load_b_nk(ob, sdO, kLd, n * 16, kk * 16);
+          mma::mma(st[2 * n], kf, qb[0], qb[1]);
+          mma::mma(st[2 * n + 1], kf, qb[2], qb[3]);
+          mma::mma(dpt[2 * n], vf, ob[0], ob[1]);
+          mma::mma(dpt[2 * n + 1], vf, ob[2], ob[3]);
+        }
       }
-      __syncwarp();
-      add_product<D, wmma::row_major>(sdV + w16 * kLdO, sPh + w16 * kLdH, kLdH, sdO, kLd);
-      add_product<D, wmma::row_major>(sdK + w16 * kLdO, sdSh + w16 * kLdH, kLdH, sQ, kLd);
-      __syncthreads();  // dS^T of every warp's keys is in sdSh
+      // P^T = exp(S^T scale - lse) (0 where masked); dS^T = P^T (dP^T - delta) scale. st
+      // becomes P^T and dpt becomes dS^T.
+#pragma unroll
+      for (int n = 0; n < BQ / 8; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          int c = n * 8 + 2 * tq + (e % 2);
+          int64_t j = key[e / 2], tt = q0 + c, pos = a.q_offset + tt;
+          bool masked = tt >= a.T || j >= a.S || (a.causal && j > pos) ||
+                        (a.window > 0 && j <= pos - a.window);
+          float p = masked ? 0.f : exp2f(st[n][e] * sc - sL[c]);
+          st[n][e] = p;
+          dpt[n][e] = p * (dpt[n][e] - sDelta[c]) * a.scale;
+        }
+        // dV += P^T dO and dK += dS^T Q over the tile's queries, 16 at a time.
+#pragma unroll
+      for (int kc = 0; kc < BQ / 16; ++kc) {
+        uint32_t pf[4] = {pack(st[2 * kc][0], st[2 * kc][1]), pack(st[2 * kc][2], st[2 * kc][3]),
+                          pack(st[2 * kc + 1][0], st[2 * kc + 1][1]),
+                          pack(st[2 * kc + 1][2], st[2 * kc + 1][3])};
+        uint32_t sf[4] = {pack(dpt[2 * kc][0], dpt[2 * kc][1]),
+                          pack(dpt[2 * kc][2], dpt[2 * kc][3]),
+                          pack(dpt[2 * kc + 1][0], dpt[2 * kc + 1][1]),
+                          pack(dpt[2 * kc + 1][2], dpt[2 * kc + 1][3])};
+#pragma unroll
+        for (int n = 0; n < D / 16; ++n) {
+          uint32_t ob[4], qb[4];
+          load_b_kn(ob, sdO, kLd, n * 16, kc * 16);
+          load_b_kn(qb, sQ, kLd, n * 16, kc * 16);
+          mma::mma(dv[2 * n], pf, ob[0], ob[1]);
+          mma::mma(dv[2 * n + 1], pf, ob[2], ob[3]);
+          mma::mma(dk[2 * n], sf, qb[0], qb[1]);
+          mma::mma(dk[2 * n + 1], sf, qb[2], qb[3]);
+        }
+        // dS^T rows (this warp's keys) into shared memory for dQ.
+        *reinterpret_cast<uint32_t*>(sdS + (w16 + g) * kLdS + kc * 16 + 2 * tq) = sf[0];
+        *reinterpret_cast<uint32_t*>(sdS + (w16 + g + 8) * kLdS + kc * 16 + 2 * tq) = sf[1];
+        *reinterpret_cast<uint32_t*>(sdS + (w16 + g) * kLdS + kc * 16 + 8 + 2 * tq) = sf[2];
+        *reinterpret_cast<uint32_t*>(sdS + (w16 + g + 8) * kLdS + kc * 16 + 8 + 2 * tq) = sf[3];
+      }
+      __syncthreads();  // dS^T of every warp's keys is in sdS
 
-      // dQ rows w16.. of this tile = dS (16 x 64 keys) K; dS is dS^T read column-major.
-      for (int i = lane; i < 16 * kLdO; i += 32) sdQ[w16 * kLdO + i] = 0.f;
-      __syncwarp();
-      add_product<D, wmma::col_major>(sdQ + w16 * kLdO, sdSh + w16, kLdH, sK, kLd);
-      __syncwarp();
-      for (int i = lane; i < 16 * D; i += 32) {
-        int r = i / D, c = i % D;
-        int64_t t = q0 + w16 + r;
-        if (t < a.T) atomicAdd(a.dq + (qh * a.T + t) * D + c, sdQ[(w16 + r) * kLdO + c]);
+      // dQ rows dq_r0.. (16) x columns dq_c0.. (DW) = dS (16 x 64 keys) K (64 x DW).
+      float dq[DW / 8][4];
+#pragma unroll
+      for (int n = 0; n < DW / 8; ++n) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
+#pragma unroll
+      for (int kc = 0; kc < kBK / 16; ++kc) {
+        uint32_t af[4];
+        load_a_trans(af, sdS, kLdS, dq_r0, kc * 16);
+#pragma unroll
+        for (int n = 0; n < DW / 16; ++n) {
+          uint32_t kb[4];
+          load_b_kn(kb, sK, kLd, dq_c0 + n * 16, kc * 16);
+          mma::mma(dq[2 * n], af, kb[0], kb[1]);
+          mma::mma(dq[2 * n + 1], af, kb[2], kb[3]);
+        }
+      }
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        int64_t tt = q0 + dq_r0 + g + 8 * r;
+        if (tt >= a.T) continue;
+        float* row = a.dq + (qh * a.T + tt) * D + dq_c0;
+#pragma unroll
+        for (int n = 0; n < DW / 8; ++n) {
+          atomicAdd(row + n * 8 + 2 * tq, dq[n][2 * r]);
+          atomicAdd(row + n * 8 + 2 * tq + 1, dq[n][2 * r + 1]);
+        }
       }
     }
+    __syncthreads();  // tile i's buffers and dS^T are free for the next tiles
   }
-  __syncthreads();
-  for (int i = threadIdx.x; i < kB * D; i += blockDim.x) {
-    int r = i / D, c = i % D;
-    if (k0 + r >= a.S) continue;
-    int64_t o = (bh * a.S + k0 + r) * D + c;
-    a.dk[o] = __float2bfloat16_rn(sdK[r * kLdO + c]);
-    a.dv[o] = __float2bfloat16_rn(sdV[r * kLdO + c]);
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    if (key[r] >= a.S) continue;
+    int64_t o = (bh * a.S + key[r]) * D;
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      *reinterpret_cast<uint32_t*>(a.dk + o + n * 8 + 2 * tq) =
+          pack(dk[n][2 * r], dk[n][2 * r + 1]);
+      *reinterpret_cast<uint32_t*>(a.dv + o + n * 8 + 2 * tq) =
+          pack(dv[n][2 * r], dv[n][2 * r + 1]);
+    }
   }
 }
 
@@ -186,7 +239,7 @@ void launch(const Args& a, int64_t B) {
     return true;
   }();
   (void)configured;
-  dim3 grid(unsigned((a.S + kB - 1) / kB), unsigned(B * a.Hkv));
+  dim3 grid(unsigned((a.S + kBK - 1) / kBK), unsigned(B * a.Hkv));
   bwd_tc<D><<<grid, kWarps * 32, smem_bytes<D>(), stream()>>>(a);
   KILN_CUDA_LAUNCHED();
 }

@@ -63,6 +63,7 @@ constexpr int kMaxDims = 8;
 template <int N>
 struct Indexer {
   int rank = 0;
+  bool narrow = false;  // fewer than 2^31 elements: 32-bit division, several times cheaper
   int64_t sizes[kMaxDims];
   int64_t strides[N][kMaxDims];
 
@@ -72,6 +73,15 @@ struct Indexer {
       return;
     }
     for (int k = 0; k < N; ++k) off[k] = 0;
+    if (narrow) {
+      uint32_t u = uint32_t(i);
+      for (int d = rank - 1; d >= 0; --d) {
+        uint32_t s = uint32_t(sizes[d]), j = u % s;
+        u /= s;
+        for (int k = 0; k < N; ++k) off[k] += int64_t(j) * strides[k][d];
+      }
+      return;
+    }
     for (int d = rank - 1; d >= 0; --d) {
       int64_t s = sizes[d], j = i % s;
       i /= s;
@@ -93,11 +103,33 @@ Indexer<N> make_indexer(const Shape& shape, const Tensor* const (&ts)[N]) {
                " non-contiguous dims, got shape ", shape_str(shape));
   Indexer<N> ix;
   ix.rank = int(merged.sizes.size());
+  int64_t n = 1;
+  for (int64_t s : merged.sizes) n *= s;
+  ix.narrow = n < (int64_t(1) << 31);
   for (int d = 0; d < ix.rank; ++d) {
     ix.sizes[d] = merged.sizes[size_t(d)];
     for (int k = 0; k < N; ++k) ix.strides[k][d] = merged.strides[size_t(k)][size_t(d)];
   }
   return ix;
+}
+
+// The same indexer over 16-byte vectors of `elem`-byte elements, when every operand's last dim
+// is unit-stride, a multiple of a vector long, every other stride a multiple of a vector and
+// every base address 16-byte aligned; false (ix unchanged) otherwise.
+template <int N>
+bool vectorize(Indexer<N>& ix, const Tensor* const (&ts)[N], size_t elem) {
+  int64_t v = int64_t(16 / elem), last = ix.rank - 1;
+  if (elem == 0 || elem > 16 || ix.sizes[last] % v != 0) return false;
+  for (int k = 0; k < N; ++k) {
+    if (ix.strides[k][last] != 1 || reinterpret_cast<uintptr_t>(ts[k]->raw_data()) % 16 != 0)
+      return false;
+    for (int d = 0; d < last; ++d)
+      if (ix.strides[k][d] % v != 0) return false;
+  }
+  ix.sizes[last] /= v;
+  for (int k = 0; k < N; ++k)
+    for (int d = 0; d < last; ++d) ix.strides[k][d] /= v;
+  return true;
 }
 
 constexpr int kBlock = 256;
@@ -110,6 +142,13 @@ inline unsigned grid_for(int64_t n, int block = kBlock) {
 #define KILN_CUDA_FOR(i, n)                                                 \
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += int64_t(blockDim.x) * gridDim.x)
+
+// Sum over a warp; every lane gets the total.
+template <class A>
+__device__ A warp_sum(A v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
 
 // Sum over a block (blockDim.x a multiple of 32, at most 1024); every thread gets the total.
 template <class A>

@@ -43,12 +43,6 @@ Geo geo_of(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o,
   return g;
 }
 
-template <class A>
-__device__ A warp_sum(A v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
 // The keys [begin, end) that query row t may see before padding and bias.
 __device__ void visible(const Geo& g, int64_t t, int64_t& begin, int64_t& end) {
   int64_t pos = g.q_offset + t;

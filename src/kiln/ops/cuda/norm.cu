@@ -17,19 +17,42 @@ __device__ A param(const T* p, int64_t d, A fill) {
   return p ? load<A>(p + d) : fill;
 }
 
-template <class T>
-__global__ void rms_fwd(const T* x, const T* w, double eps, T* y, acc_t<T>* rstd, int64_t D) {
+// Which row a thread works on and how it walks it: a block per row, or for short rows (QK-norm's
+// 64 or 128) a warp per row, kRowWarps rows to a block, so no block sits mostly idle.
+constexpr int kRowWarps = 8;
+template <bool kWarp>
+struct RowWalk {
+  int64_t row;
+  int first, step;
+  __device__ RowWalk()
+      : row(kWarp ? int64_t(blockIdx.x) * kRowWarps + threadIdx.x / 32 : int64_t(blockIdx.x)),
+        first(kWarp ? int(threadIdx.x % 32) : int(threadIdx.x)),
+        step(kWarp ? 32 : int(blockDim.x)) {}
+  template <class A>
+  __device__ A sum(A v) const {
+    if constexpr (kWarp)
+      return warp_sum(v);
+    else
+      return block_sum(v);
+  }
+};
+
+template <class T, bool kWarp>
+__global__ void rms_fwd(const T* x, const T* w, double eps, T* y, acc_t<T>* rstd, int64_t rows,
+                        int64_t D) {
   using A = acc_t<T>;
-  int64_t base = int64_t(blockIdx.x) * D;
+  RowWalk<kWarp> rw;
+  if (rw.row >= rows) return;  // whole warps only (warp mode has no block barrier)
+  int64_t base = rw.row * D;
   A ss = A(0);
-  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+  for (int64_t d = rw.first; d < D; d += rw.step) {
     A v = load<A>(x + base + d);
     ss += v * v;
   }
-  ss = block_sum(ss);
+  ss = rw.sum(ss);
   A r = A(1) / sqrt(ss / A(D) + A(eps));
-  if (threadIdx.x == 0) rstd[blockIdx.x] = r;
-  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+  if (rw.first == 0) rstd[rw.row] = r;
+  for (int64_t d = rw.first; d < D; d += rw.step) {
     A xn = load<A>(x + base + d) * r;
     if constexpr (!std::is_same_v<T, A>) {  // Hugging Face rounds x r to the input type first
       T t;
@@ -41,17 +64,19 @@ __global__ void rms_fwd(const T* x, const T* w, double eps, T* y, acc_t<T>* rstd
 }
 
 // dx = r (gw - x r^2 mean(gw x)) with gw = dy w
-template <class T>
+template <class T, bool kWarp>
 __global__ void rms_bwd_dx(const T* dy, const T* x, const T* w, const acc_t<T>* rstd, T* dx,
-                           int64_t D) {
+                           int64_t rows, int64_t D) {
   using A = acc_t<T>;
-  int64_t base = int64_t(blockIdx.x) * D;
-  A r = rstd[blockIdx.x], dot = A(0);
-  for (int64_t d = threadIdx.x; d < D; d += blockDim.x)
+  RowWalk<kWarp> rw;
+  if (rw.row >= rows) return;
+  int64_t base = rw.row * D;
+  A r = rstd[rw.row], dot = A(0);
+  for (int64_t d = rw.first; d < D; d += rw.step)
     dot += load<A>(dy + base + d) * param(w, d, A(1)) * load<A>(x + base + d);
-  dot = block_sum(dot);
+  dot = rw.sum(dot);
   A c = r * r * dot / A(D);
-  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+  for (int64_t d = rw.first; d < D; d += rw.step) {
     A gw = load<A>(dy + base + d) * param(w, d, A(1));
     store(dx + base + d, r * (gw - load<A>(x + base + d) * c));
   }
@@ -191,6 +216,9 @@ dev_t<T>* opt(const Tensor& t) {
   return t.defined() ? ptr<T>(t) : nullptr;
 }
 
+// Rows up to this long take a warp each.
+constexpr int64_t kShortRow = 256;
+
 int threads_for(int64_t D) {
   return D >= 1024 ? 1024 : (D >= 256 ? 256 : 128);
 }
@@ -201,8 +229,13 @@ void rms_norm(const Tensor& x, const Tensor& weight, double eps, const Tensor& y
   if (rows == 0) return;
   visit_float(x.dtype(), "rms_norm", [&](auto v) {
     using T = decltype(v);
-    rms_fwd<<<unsigned(rows), threads_for(D), 0, stream()>>>(
-        ptr<T>(x), opt<T>(weight), eps, ptr<T>(y), static_cast<acc_t<T>*>(rstd.raw_data()), D);
+    auto* r = static_cast<acc_t<T>*>(rstd.raw_data());
+    if (D <= kShortRow)
+      rms_fwd<dev_t<T>, true><<<grid_for(rows, kRowWarps), kRowWarps * 32, 0, stream()>>>(
+          ptr<T>(x), opt<T>(weight), eps, ptr<T>(y), r, rows, D);
+    else
+      rms_fwd<dev_t<T>, false><<<unsigned(rows), threads_for(D), 0, stream()>>>(
+          ptr<T>(x), opt<T>(weight), eps, ptr<T>(y), r, rows, D);
     KILN_CUDA_LAUNCHED();
   });
 }
@@ -215,8 +248,12 @@ void rms_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weight, 
     using T = decltype(v);
     auto r = static_cast<const acc_t<T>*>(rstd.raw_data());
     if (dx.defined() && rows) {
-      rms_bwd_dx<<<unsigned(rows), threads_for(D), 0, stream()>>>(ptr<T>(dy), ptr<T>(x),
-                                                                  opt<T>(weight), r, ptr<T>(dx), D);
+      if (D <= kShortRow)
+        rms_bwd_dx<dev_t<T>, true><<<grid_for(rows, kRowWarps), kRowWarps * 32, 0, stream()>>>(
+            ptr<T>(dy), ptr<T>(x), opt<T>(weight), r, ptr<T>(dx), rows, D);
+      else
+        rms_bwd_dx<dev_t<T>, false><<<unsigned(rows), threads_for(D), 0, stream()>>>(
+            ptr<T>(dy), ptr<T>(x), opt<T>(weight), r, ptr<T>(dx), rows, D);
       KILN_CUDA_LAUNCHED();
     }
     if (dweight.defined()) {

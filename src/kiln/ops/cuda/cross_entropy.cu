@@ -29,6 +29,24 @@ __device__ A focal_dlp(A lp, A gamma) {
   return first - qg;
 }
 
+// Calls f(j, x[j]) for every j in [0, V) of a row this thread walks (j = threadIdx.x + k
+// blockDim.x, in 16-byte vectors when the row is aligned for them, so the row is read in wide
+// loads), in a fixed order per thread.
+template <class A, class T, class F>
+__device__ void for_row(const T* x, int64_t V, F&& f) {
+  constexpr int kV = 16 / sizeof(T);
+  int64_t nv = reinterpret_cast<uintptr_t>(x) % 16 == 0 ? V / kV : 0;
+  for (int64_t q = threadIdx.x; q < nv; q += blockDim.x) {
+    uint4 raw = reinterpret_cast<const uint4*>(x)[q];
+    const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+    for (int k = 0; k < kV; ++k) f(q * kV + k, load<A>(e + k));
+  }
+  for (int64_t j = nv * kV + threadIdx.x; j < V; j += blockDim.x) f(j, load<A>(x + j));
+}
+
+// One pass over the row: each thread keeps a running maximum and the sum of exp(x - max),
+// rescaled when the maximum grows; the block then combines them.
 template <class T, class I>
 __global__ void ce_fwd_k(const T* logits, const I* targets, CeArgs a, acc_t<T>* lse, double* rows) {
   using A = acc_t<T>;
@@ -38,16 +56,19 @@ __global__ void ce_fwd_k(const T* logits, const I* targets, CeArgs a, acc_t<T>* 
     if (threadIdx.x == 0) lse[i] = A(0), rows[i] = 0;
     return;
   }
-  A m = A(-INFINITY);
-  for (int64_t j = threadIdx.x; j < a.V; j += blockDim.x) m = max(m, load<A>(x + j));
-  m = block_max(m);
-  A s = A(0), sx = A(0);
-  for (int64_t j = threadIdx.x; j < a.V; j += blockDim.x) {
-    A v = load<A>(x + j);
-    s += exp(v - m);
+  A m = A(-INFINITY), s = A(0), sx = A(0);
+  for_row<A>(x, a.V, [&](int64_t, A v) {
+    if (v > m) {
+      s = s * exp(m - v) + A(1);
+      m = v;
+    } else {
+      s += exp(v - m);
+    }
     sx += v;
-  }
-  s = block_sum(s);
+  });
+  A bm = block_max(m);
+  s = block_sum(m == A(-INFINITY) ? A(0) : s * exp(m - bm));
+  m = bm;
   if (a.eps != 0) sx = block_sum(sx);
   if (threadIdx.x != 0) return;
   A l = m + log(s), xt = load<A>(x + t);
@@ -81,8 +102,21 @@ __global__ void ce_bwd_k(const T* dloss, const T* logits, const I* targets, cons
   A c = load<A>(dloss) * A(a.inv_n), l = lse[i];
   A f = a.gamma != 0 ? focal_dlp(load<A>(x + t) - l, A(a.gamma)) : -(A(1) - A(a.eps));
   A scale = c * (A(2) * A(a.z) * l + (a.gamma != 0 ? -f : A(1))), shift = c * A(a.eps) / A(a.V);
-  for (int64_t j = threadIdx.x; j < a.V; j += blockDim.x)
-    store(d + j, exp(load<A>(x + j) - l) * scale - shift + (j == t ? c * f : A(0)));
+  auto grad = [&](int64_t j, A v) { return exp(v - l) * scale - shift + (j == t ? c * f : A(0)); };
+  // 16-byte loads and stores where both rows are aligned for them, as for_row.
+  constexpr int kV = 16 / sizeof(T);
+  bool vec = reinterpret_cast<uintptr_t>(x) % 16 == 0 && reinterpret_cast<uintptr_t>(d) % 16 == 0;
+  int64_t nv = vec ? a.V / kV : 0;
+  for (int64_t q = threadIdx.x; q < nv; q += blockDim.x) {
+    uint4 raw = reinterpret_cast<const uint4*>(x)[q], out;
+    const T* e = reinterpret_cast<const T*>(&raw);
+    T* o = reinterpret_cast<T*>(&out);
+#pragma unroll
+    for (int k = 0; k < kV; ++k) store(o + k, grad(q * kV + k, load<A>(e + k)));
+    reinterpret_cast<uint4*>(d)[q] = out;
+  }
+  for (int64_t j = nv * kV + threadIdx.x; j < a.V; j += blockDim.x)
+    store(d + j, grad(j, load<A>(x + j)));
 }
 
 template <class F>

@@ -18,6 +18,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { writeByteTokenizer } from "./byte_tokenizer.mjs";
+
 const repo = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const opt = (name, dflt = null) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,28 +39,8 @@ fs.mkdirSync(dir, { recursive: true });
 const modules = opt("node-modules", path.join(repo, "tests", "node", "node_modules"));
 const { getLlama } = await import(path.join(modules, "node-llama-cpp", "dist", "index.js"));
 
-// A byte-level BPE tokenizer.json (256 tokens; the GGUF writer pads the vocabulary to the
-// model's size).
-function byteTokenizer(file) {
-  const direct = [];
-  for (let b = 33; b <= 126; ++b) direct.push(b);
-  for (let b = 161; b <= 172; ++b) direct.push(b);
-  for (let b = 174; b <= 255; ++b) direct.push(b);
-  const vocab = {};
-  let extra = 0;
-  for (let b = 0; b < 256; ++b) vocab[String.fromCodePoint(direct.includes(b) ? b : 256 + extra++)] = b;
-  const bl = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
-  fs.writeFileSync(file, JSON.stringify({
-    version: "1.0", truncation: null, padding: null, added_tokens: [], normalizer: null,
-    pre_tokenizer: bl, post_processor: null, decoder: bl,
-    model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null,
-             end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false,
-             vocab, merges: [] },
-  }));
-}
-
 const tok = path.join(dir, "tokenizer.json");
-byteTokenizer(tok);
+writeByteTokenizer(tok);
 // Prompt ids: printable bytes, as a text prompt would give.
 const prompt = Array.from({ length: 512 }, (_, i) => 32 + ((i * 7) % 90));
 

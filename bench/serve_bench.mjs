@@ -18,7 +18,7 @@ async function stream(i) {
   if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
   const reader = res.body.getReader();
   const dec = new TextDecoder();
-  let first = 0, tokens = 0, buf = "";
+  let first = 0, usage = -1, chunks = 0, buf = "";
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -29,11 +29,17 @@ async function stream(i) {
       buf = buf.slice(cut + 2);
       if (ev === "[DONE]") continue;
       const j = JSON.parse(ev);
-      if (j.usage) tokens = j.usage.completion_tokens;
-      else if (!first && j.choices[0]?.text !== undefined && j.choices[0].finish_reason === null) first = performance.now();
+      if (j.usage) usage = j.usage.completion_tokens;
+      else if (j.timings?.predicted_n !== undefined) usage = j.timings.predicted_n;  // llama-server
+      const c = j.choices?.[0];
+      if (c?.text) {  // a chunk of generated text (a server that sends no usage: one token each)
+        chunks += 1;
+        if (!first) first = performance.now();
+      }
     }
   }
   const end = performance.now();
+  const tokens = usage >= 0 ? usage : chunks;
   return { ttft: (first - t0) / 1000, tpot: tokens > 1 ? (end - first) / 1000 / (tokens - 1) : 0, tokens };
 }
 

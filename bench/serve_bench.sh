@@ -2,8 +2,8 @@
 # Serving benchmark: starts `kiln serve` on bench/serve_model.yaml (random weights, SmolLM2-135M
 # shape) and runs bench/serve_bench.mjs at 1, 8, 32 and 64 concurrent streams.
 # Usage: bench/serve_bench.sh KILN [THREADS] [MAX_TOKENS] [LEVELS]
-# llama.cpp's llama-server is not built here; when it is, run serve_bench.mjs against it too
-# (same model converted with `kiln convert`) and put both rows in docs/benchmarks.md.
+# bench/serve_vs_llamaserver.sh runs the same levels against kiln and llama.cpp's llama-server on
+# one GGUF file.
 set -euo pipefail
 kiln=$1 threads=${2:-2} max_tokens=${3:-64} levels=${4:-1,8,32,64}
 src="$(cd "$(dirname "$0")/.." && pwd)"

@@ -29,6 +29,19 @@ std::vector<int> kept(const std::vector<double>& d) {
   return k;
 }
 
+TEST(Sampler, VocabLimitKeepsIdsBelowIt) {
+  std::vector<float> logits = {0.f, 1.f, 2.f, 9.f, 8.f};  // the best two are past the limit
+  SamplingParams p = with(0.0);
+  p.vocab_limit = 3;
+  EXPECT_EQ(Sampler(p).next(logits).id, 2);
+  p.vocab_limit = 0;
+  EXPECT_EQ(Sampler(p).next(logits).id, 3);
+  p = with(1.0);
+  p.vocab_limit = 3;
+  Sampler s(p);
+  for (int i = 0; i < 200; ++i) EXPECT_LT(s.next(logits).id, 3);
+}
+
 TEST(Sampler, TopKKeepsTheKBestAndTiesWithTheKth) {
   std::vector<float> x = {1, 5, 3, 5, 2, 0};
   SamplingParams p = with();

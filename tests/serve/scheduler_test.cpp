@@ -6,6 +6,7 @@
 #include <future>
 
 #include "kiln/serve/scheduler.h"
+#include "kiln/tokenizer/tokenizer.h"
 #include "tiny_models.h"
 
 namespace kiln::serve {
@@ -203,6 +204,60 @@ TEST(Scheduler, RefusesBadPrompts) {
   EXPECT_THROW(s.submit(r), Error);  // fills the context
   r.prompt = {int32_t(c.vocab_size)};
   EXPECT_THROW(s.submit(r), Error);  // id out of range
+}
+
+// Ids `n` sampled (temperature 1) tokens each for four sequences; with `tok`, text is decoded too.
+std::vector<int32_t> sampled_ids(models::Decoder& m, const tokenizer::Tokenizer* tok, int64_t v) {
+  Scheduler s(m, tok, SchedulerOptions{});
+  std::vector<std::future<void>> done;
+  auto ids = std::make_shared<std::vector<int32_t>>();
+  auto mu = std::make_shared<std::mutex>();
+  for (int64_t i = 0; i < 4; ++i) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    SequenceRequest r;
+    r.prompt = prompt_of(5, v / 2, i);
+    r.gen.sampling.temperature = 1.0;
+    r.gen.sampling.seed = uint64_t(i + 1);
+    r.gen.max_tokens = 48;
+    r.cancelled = std::make_shared<std::atomic<bool>>(false);
+    r.deadline = std::chrono::steady_clock::time_point::max();
+    r.events.on_token = [ids, mu](const infer::Sample& smp, std::string_view) {
+      std::lock_guard lk(*mu);
+      ids->push_back(smp.id);
+    };
+    r.events.on_done = [p](const std::string& finish, const std::string&, int64_t,
+                           const std::string& error) {
+      EXPECT_EQ(finish, "length");
+      EXPECT_EQ(error, "");
+      p->set_value();
+    };
+    EXPECT_TRUE(s.submit(std::move(r)));
+  }
+  for (auto& f : done) f.wait();
+  return *ids;
+}
+
+// A GGUF's vocabulary is often padded past the tokenizer's ids; the server must never sample an
+// id it cannot decode (it used to end every sequence of the batch, then abort in retire()).
+TEST(Scheduler, NeverSamplesIdsTheTokenizerLacks) {
+  models::ModelConfig c = tiny("llama");
+  auto m = random_model(c, 5);
+  int64_t half = c.vocab_size / 2;
+  std::string vocab;
+  for (int64_t i = 0; i < half; ++i)
+    vocab += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":" + std::to_string(i);
+  tokenizer::Tokenizer tok = tokenizer::Tokenizer::from_json(
+      R"({"version":"1.0","model":{"type":"BPE","vocab":{)" + vocab + R"(},"merges":[]}})");
+  ASSERT_EQ(tok.vocab_size(), half);
+  // Without a tokenizer every id may come out (the test could fail)...
+  std::vector<int32_t> free_ids = sampled_ids(*m, nullptr, c.vocab_size);
+  EXPECT_TRUE(
+      std::any_of(free_ids.begin(), free_ids.end(), [&](int32_t id) { return id >= half; }));
+  // ...with it, only ids it can decode.
+  std::vector<int32_t> ids = sampled_ids(*m, &tok, c.vocab_size);
+  EXPECT_EQ(ids.size(), 4u * 48u);
+  for (int32_t id : ids) EXPECT_LT(id, half);
 }
 
 }  // namespace

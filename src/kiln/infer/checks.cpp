@@ -1,5 +1,7 @@
 #include "kiln/infer/checks.h"
 
+#include "kiln/tokenizer/tokenizer.h"
+
 namespace kiln::infer {
 
 void check_prompt(std::span<const int32_t> prompt, int64_t context, int64_t vocab_size) {
@@ -21,6 +23,11 @@ void check_options(const GenerateOptions& o, bool has_tokenizer) {
     KILN_REQUIRE(!st.empty(), "stop strings: an empty stop string would stop at once");
   KILN_REQUIRE(o.stop_strings.empty() || has_tokenizer,
                "stop strings need a tokenizer to decode text; the model has none");
+}
+
+SamplingParams decodable(SamplingParams p, const tokenizer::Tokenizer* tok, int64_t vocab_size) {
+  if (tok && tok->vocab_size() < vocab_size) p.vocab_limit = tok->vocab_size();
+  return p;
 }
 
 }  // namespace kiln::infer

@@ -14,4 +14,8 @@ void check_prompt(std::span<const int32_t> prompt, int64_t context, int64_t voca
 // Sampling parameters, max_tokens > 0, and stop strings non-empty and decodable (a tokenizer).
 void check_options(const GenerateOptions& o, bool has_tokenizer);
 
+// The sampling parameters to generate with: `p`, limited to the tokenizer's ids when the model's
+// vocabulary is larger (a padded embedding), so every generated id can be decoded.
+SamplingParams decodable(SamplingParams p, const tokenizer::Tokenizer* tok, int64_t vocab_size);
+
 }  // namespace kiln::infer

@@ -137,7 +137,8 @@ std::vector<GenerateResult> Engine::generate(const std::vector<std::vector<int32
   std::vector<std::unique_ptr<Sequence>> seqs;
   for (size_t i = 0; i < prompts.size(); ++i) {
     caches.push_back(std::make_unique<PagedKvCache>(*pool_));
-    seqs.push_back(std::make_unique<Sequence>(i, prompts[i], *caches.back(), 0, o.sampling));
+    seqs.push_back(std::make_unique<Sequence>(
+        i, prompts[i], *caches.back(), 0, decodable(o.sampling, tok_, model_.config().vocab_size)));
   }
   return run(seqs, o, on_token);
 }
@@ -157,7 +158,8 @@ GenerateResult Engine::generate(Session& session, std::span<const int32_t> promp
     session.cache_.reset();
   }
   std::vector<std::unique_ptr<Sequence>> seqs;
-  seqs.push_back(std::make_unique<Sequence>(0, prompt, session.cache_, keep, o.sampling));
+  seqs.push_back(std::make_unique<Sequence>(
+      0, prompt, session.cache_, keep, decodable(o.sampling, tok_, model_.config().vocab_size)));
   session.tokens_.clear();  // until the run ends, the cache's contents are in flux
   Sequence& s = *seqs[0];
   GenerateResult r = std::move(run(seqs, o, on_token)[0]);

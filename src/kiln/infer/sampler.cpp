@@ -123,7 +123,8 @@ std::vector<double> Sampler::distribution(std::span<const float> logits) {
 
 Sample Sampler::next(std::span<const float> logits) {
   KILN_REQUIRE(!logits.empty(), "sampler: empty logits");
-  work_.assign(logits.begin(), logits.end());
+  size_t n = p_.vocab_limit > 0 ? std::min(logits.size(), size_t(p_.vocab_limit)) : logits.size();
+  work_.assign(logits.begin(), logits.begin() + ptrdiff_t(n));
   apply_penalties(work_);
   int32_t id;
   if (p_.greedy()) {

@@ -25,6 +25,10 @@ struct SamplingParams {
   double presence_penalty = 0.0;    // OpenAI: logit -= this if generated at least once
   uint64_t seed = 0;
   int64_t logprobs = 0;  // how many most likely alternatives to report per token
+  // Only ids below this are sampled (0: every id). Set to the tokenizer's vocabulary where a
+  // model's embedding is padded past it (GGUF writers round the vocabulary up): an id the
+  // tokenizer cannot decode is never generated.
+  int64_t vocab_limit = 0;
 
   // Throws kiln::Error naming the parameter, its value and the range it must be in.
   void validate() const;

@@ -85,6 +85,7 @@ bool Scheduler::submit(SequenceRequest r) {
   const std::vector<int32_t>& p = r.prompt;
   infer::check_prompt(p, context_, model_.config().vocab_size);
   infer::check_options(r.gen, tok_ != nullptr);
+  r.gen.sampling = infer::decodable(r.gen.sampling, tok_, model_.config().vocab_size);
   KILN_REQUIRE(blocks_for(r) <= pool_->num_blocks(), "prompt: ", p.size(),
                " tokens plus max_tokens do not fit the KV cache");
   std::lock_guard lk(mu_);
@@ -189,11 +190,18 @@ void Scheduler::decode_step() {
     ++stats_.steps;
     stats_.batch_rows += b;
     for (int64_t r = 0; r < b; ++r) {
-      batch[size_t(r)]->fed = batch[size_t(r)]->tokens.size();
-      std::vector<float> row = logits.select(0, r).select(0, 0).to_vector<float>();
-      emit(*batch[size_t(r)], batch[size_t(r)]->sampler.next(row));
+      Seq& s = *batch[size_t(r)];
+      s.fed = s.tokens.size();
+      // A failure here (sampling, decoding the token) ends this sequence only.
+      try {
+        std::vector<float> row = logits.select(0, r).select(0, 0).to_vector<float>();
+        emit(s, s.sampler.next(row));
+      } catch (const std::exception& e) {
+        s.finish = "error";
+        s.error = e.what();
+      }
     }
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // the batched forward itself failed: every row ends
     for (Seq* s : batch)
       if (s->finish.empty()) {
         s->finish = "error";
@@ -214,8 +222,14 @@ void Scheduler::retire() {
   auto done = [](const std::unique_ptr<Seq>& s) { return !s->finish.empty(); };
   for (auto& s : running_) {
     if (!done(s)) continue;
-    if (s->req.events.on_done)
-      s->req.events.on_done(s->finish, s->text.finish(), s->generated, s->error);
+    std::string tail;
+    try {
+      tail = s->text.finish();
+    } catch (const std::exception& e) {  // the held-back text could not be decoded
+      s->finish = "error";
+      s->error = e.what();
+    }
+    if (s->req.events.on_done) s->req.events.on_done(s->finish, tail, s->generated, s->error);
     reserved_blocks_ -= s->reserved;
   }
   running_.erase(std::remove_if(running_.begin(), running_.end(), done), running_.end());

@@ -1,18 +1,23 @@
-// A byte-level BPE tokenizer.json of 256 tokens and no merges, which kiln and llama.cpp both read:
-// the benchmarks that put the two side by side write it into the GGUF files they share (the GGUF
-// writer pads the vocabulary to the model's size).
-// Usage from a script: writeByteTokenizer(file); from the shell: node byte_tokenizer.mjs FILE
+// A byte-level BPE tokenizer.json with no merges, which kiln and llama.cpp both read: the
+// benchmarks that put the two side by side write it into the GGUF files they share (the GGUF
+// writer pads the vocabulary to the model's size). `bytes` tokens: ids 0..bytes-1 are those bytes;
+// 128 keeps every generated token ASCII, so random models give valid UTF-8 text.
+// Usage from a script: writeByteTokenizer(file[, bytes]); from the shell: node byte_tokenizer.mjs
+// FILE [BYTES]
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export function writeByteTokenizer(file) {
+export function writeByteTokenizer(file, bytes = 256) {
   const direct = [];
   for (let b = 33; b <= 126; ++b) direct.push(b);
   for (let b = 161; b <= 172; ++b) direct.push(b);
   for (let b = 174; b <= 255; ++b) direct.push(b);
   const vocab = {};
   let extra = 0;
-  for (let b = 0; b < 256; ++b) vocab[String.fromCodePoint(direct.includes(b) ? b : 256 + extra++)] = b;
+  for (let b = 0; b < 256; ++b) {
+    const ch = String.fromCodePoint(direct.includes(b) ? b : 256 + extra++);
+    if (b < bytes) vocab[ch] = b;
+  }
   const bl = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
   fs.writeFileSync(file, JSON.stringify({
     version: "1.0", truncation: null, padding: null, added_tokens: [], normalizer: null,
@@ -23,4 +28,5 @@ export function writeByteTokenizer(file) {
   }));
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) writeByteTokenizer(process.argv[2]);
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  writeByteTokenizer(process.argv[2], Number(process.argv[3] || 256));

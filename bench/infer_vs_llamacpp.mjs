@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { writeByteTokenizer } from "./byte_tokenizer.mjs";
+import { writeByteTokenizer } from "../tests/node/byte_tokenizer.mjs";
 
 const repo = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const opt = (name, dflt = null) => {

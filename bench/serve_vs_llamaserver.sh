@@ -2,7 +2,7 @@
 # kiln serve beside llama.cpp's llama-server on one GGUF file: serve_bench.sh's model
 # (bench/serve_model.yaml: SmolLM2-135M's shape, random f32 weights) with a 128-token ASCII
 # vocabulary (llama-server refuses to stream invalid UTF-8, which a random model over all 256
-# bytes produces), converted with a byte-level tokenizer both read (bench/byte_tokenizer.mjs),
+# bytes produces), converted with a byte-level tokenizer both read (tests/node/byte_tokenizer.mjs),
 # each server on the same thread count with up to
 # 64 sequences at once (llama-server: --parallel 64, 256 context tokens per slot), then
 # bench/serve_bench.mjs against each at each concurrency. Prints a Markdown table.
@@ -15,7 +15,7 @@ work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 mkdir -p "$work/tok"
-node "$src/bench/byte_tokenizer.mjs" "$work/tok/tokenizer.json" 128
+node "$src/tests/node/byte_tokenizer.mjs" "$work/tok/tokenizer.json" 128
 sed 's/^vocab_size: .*/vocab_size: 128/' "$src/bench/serve_model.yaml" >"$work/model.yaml"
 "$kiln" convert --model "$work/model.yaml" --to gguf --type f32 --out "$work/model.gguf" \
   --tokenizer "$work/tok/tokenizer.json" >/dev/null

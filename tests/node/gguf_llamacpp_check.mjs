@@ -18,6 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { writeByteTokenizer } from "./byte_tokenizer.mjs";
 import { makeCorpus } from "./corpus.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -49,31 +50,6 @@ const tolerance = { f32: { abs: 1e-4, outliers: 0 }, q8_0: { rel: 0.06, outliers
 const moeOutliers = 1;
 const archs = { llama: "llama", qwen2: "qwen2", qwen3: "qwen3", qwen3_moe_top2: "qwen3moe" };
 let ids = [1, 72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100, 33, 7, 200, 3];
-
-// GPT-2's byte-to-unicode table: each byte as the printable character a byte-level BPE uses.
-function byteLevelVocab() {
-  const direct = [];
-  for (let b = 33; b <= 126; ++b) direct.push(b);
-  for (let b = 161; b <= 172; ++b) direct.push(b);
-  for (let b = 174; b <= 255; ++b) direct.push(b);
-  const vocab = {};
-  let extra = 0;
-  for (let b = 0; b < 256; ++b)
-    vocab[String.fromCodePoint(direct.includes(b) ? b : 256 + extra++)] = b;
-  return vocab;
-}
-
-function writeTokenizer(dir) {
-  const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
-  const tokenizer = {
-    version: "1.0", truncation: null, padding: null, added_tokens: [], normalizer: null,
-    pre_tokenizer: byteLevel, post_processor: null, decoder: byteLevel,
-    model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null,
-             end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false,
-             vocab: byteLevelVocab(), merges: [] },
-  };
-  fs.writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(tokenizer));
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-gguf-"));
 const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" });
@@ -152,7 +128,7 @@ sys.exit(lib.llama_model_quantize(sys.argv[2].encode(), sys.argv[3].encode(), ct
 for (const [fixture, arch] of Object.entries(archs)) {
   const dir = path.join(tmp, fixture);
   fs.cpSync(path.join(fixtures, fixture), dir, { recursive: true });
-  writeTokenizer(dir);
+  writeByteTokenizer(path.join(dir, "tokenizer.json"));
   const vocab = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8")).vocab_size;
   const moe = arch === "qwen3moe";
   const kilnQ8 = {};

@@ -1,6 +1,6 @@
-// A byte-level BPE tokenizer.json with no merges, which kiln and llama.cpp both read: the
-// benchmarks that put the two side by side write it into the GGUF files they share (the GGUF
-// writer pads the vocabulary to the model's size). `bytes` tokens: ids 0..bytes-1 are those bytes;
+// A byte-level BPE tokenizer.json with no merges, which kiln and llama.cpp both read: the GGUF
+// cross-check and the benchmarks that put the two side by side write it into the GGUF files they
+// share (the GGUF writer pads the vocabulary to the model's size). `bytes` tokens: ids 0..bytes-1 are those bytes;
 // 128 keeps every generated token ASCII, so random models give valid UTF-8 text.
 // Usage from a script: writeByteTokenizer(file[, bytes]); from the shell: node byte_tokenizer.mjs
 // FILE [BYTES]

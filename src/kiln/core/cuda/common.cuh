@@ -72,20 +72,20 @@ struct Indexer {
       for (int k = 0; k < N; ++k) off[k] = i * strides[k][0];
       return;
     }
+    if (narrow)
+      walk(uint32_t(i), off);
+    else
+      walk(i, off);
+  }
+
+  // Splits i into one index per dim, in the width I of the division.
+  template <class I>
+  __device__ __forceinline__ void walk(I i, int64_t* off) const {
     for (int k = 0; k < N; ++k) off[k] = 0;
-    if (narrow) {
-      uint32_t u = uint32_t(i);
-      for (int d = rank - 1; d >= 0; --d) {
-        uint32_t s = uint32_t(sizes[d]), j = u % s;
-        u /= s;
-        for (int k = 0; k < N; ++k) off[k] += int64_t(j) * strides[k][d];
-      }
-      return;
-    }
     for (int d = rank - 1; d >= 0; --d) {
-      int64_t s = sizes[d], j = i % s;
+      I s = I(sizes[d]), j = i % s;
       i /= s;
-      for (int k = 0; k < N; ++k) off[k] += j * strides[k][d];
+      for (int k = 0; k < N; ++k) off[k] += int64_t(j) * strides[k][d];
     }
   }
 };

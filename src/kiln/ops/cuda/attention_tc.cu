@@ -114,10 +114,7 @@ __global__ void __launch_bounds__(kWarps * 32) fwd_tc(Args a) {
         uint32_t kf[4];
         load_b_nk(kf, tK, kLd, n * 16, kk * 16);
 #pragma unroll
-        for (int mt = 0; mt < kMT; ++mt) {
-          mma::mma(s[mt][2 * n], qf[mt], kf[0], kf[1]);
-          mma::mma(s[mt][2 * n + 1], qf[mt], kf[2], kf[3]);
-        }
+        for (int mt = 0; mt < kMT; ++mt) mma2(s[mt][2 * n], s[mt][2 * n + 1], qf[mt], kf);
       }
     }
 
@@ -174,21 +171,13 @@ __global__ void __launch_bounds__(kWarps * 32) fwd_tc(Args a) {
     for (int kc = 0; kc < kBK / 16; ++kc) {
       uint32_t pf[kMT][4];
 #pragma unroll
-      for (int mt = 0; mt < kMT; ++mt) {
-        pf[mt][0] = pack(s[mt][2 * kc][0], s[mt][2 * kc][1]);
-        pf[mt][1] = pack(s[mt][2 * kc][2], s[mt][2 * kc][3]);
-        pf[mt][2] = pack(s[mt][2 * kc + 1][0], s[mt][2 * kc + 1][1]);
-        pf[mt][3] = pack(s[mt][2 * kc + 1][2], s[mt][2 * kc + 1][3]);
-      }
+      for (int mt = 0; mt < kMT; ++mt) c_to_a(pf[mt], s[mt][2 * kc], s[mt][2 * kc + 1]);
 #pragma unroll
       for (int n = 0; n < D / 16; ++n) {
         uint32_t vf[4];
         load_b_kn(vf, tV, kLd, n * 16, kc * 16);
 #pragma unroll
-        for (int mt = 0; mt < kMT; ++mt) {
-          mma::mma(o[mt][2 * n], pf[mt], vf[0], vf[1]);
-          mma::mma(o[mt][2 * n + 1], pf[mt], vf[2], vf[3]);
-        }
+        for (int mt = 0; mt < kMT; ++mt) mma2(o[mt][2 * n], o[mt][2 * n + 1], pf[mt], vf);
       }
     }
     __syncthreads();  // tile i's buffers are free for tile i + 2

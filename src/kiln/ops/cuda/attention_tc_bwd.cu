@@ -87,8 +87,10 @@ __global__ void __launch_bounds__(kWarps * 32) bwd_tc(Args a) {
   // Tile i is query tile i % tiles_per_head of head hk G + i / tiles_per_head.
   int64_t per_head = t_end > t_begin ? (t_end - t_begin + BQ - 1) / BQ : 0;
   int64_t tiles = a.G * per_head;
+  auto head_of = [&](int64_t i) { return hk * a.G + i / per_head; };
+  auto row_of = [&](int64_t i) { return t_begin + (i % per_head) * BQ; };
   auto issue = [&](int64_t i) {
-    int64_t h = hk * a.G + i / per_head, q0 = t_begin + (i % per_head) * BQ, qh = b * a.Hq + h;
+    int64_t h = head_of(i), q0 = row_of(i), qh = b * a.Hq + h;
     int buf = int(i % 2);
     load_tile_async<D>(sQ0 + buf * BQ * kLd, a.q + b * a.qs[0] + h * a.qs[1] + q0 * a.qs[2],
                        a.qs[2], BQ, a.T - q0);
@@ -103,8 +105,7 @@ __global__ void __launch_bounds__(kWarps * 32) bwd_tc(Args a) {
   if (tiles > 0) issue(0);
   for (int64_t i = 0; i < tiles; ++i) {
     {
-      int64_t h = hk * a.G + i / per_head, q0 = t_begin + (i % per_head) * BQ;
-      int64_t qh = b * a.Hq + h;
+      int64_t q0 = row_of(i), qh = b * a.Hq + head_of(i);
       if (i + 1 < tiles) {
         issue(i + 1);
         wait<1>();
@@ -134,10 +135,8 @@ __global__ void __launch_bounds__(kWarps * 32) bwd_tc(Args a) {
           uint32_t qb[4], ob[4];
           load_b_nk(qb, sQ, kLd, n * 16, kk * 16);
           load_b_nk(ob, sdO, kLd, n * 16, kk * 16);
-          mma::mma(st[2 * n], kf, qb[0], qb[1]);
-          mma::mma(st[2 * n + 1], kf, qb[2], qb[3]);
-          mma::mma(dpt[2 * n], vf, ob[0], ob[1]);
-          mma::mma(dpt[2 * n + 1], vf, ob[2], ob[3]);
+          mma2(st[2 * n], st[2 * n + 1], kf, qb);
+          mma2(dpt[2 * n], dpt[2 * n + 1], vf, ob);
         }
       }
       // P^T = exp(S^T scale - lse) (0 where masked); dS^T = P^T (dP^T - delta) scale. st
@@ -157,22 +156,16 @@ __global__ void __launch_bounds__(kWarps * 32) bwd_tc(Args a) {
         // dV += P^T dO and dK += dS^T Q over the tile's queries, 16 at a time.
 #pragma unroll
       for (int kc = 0; kc < BQ / 16; ++kc) {
-        uint32_t pf[4] = {pack(st[2 * kc][0], st[2 * kc][1]), pack(st[2 * kc][2], st[2 * kc][3]),
-                          pack(st[2 * kc + 1][0], st[2 * kc + 1][1]),
-                          pack(st[2 * kc + 1][2], st[2 * kc + 1][3])};
-        uint32_t sf[4] = {pack(dpt[2 * kc][0], dpt[2 * kc][1]),
-                          pack(dpt[2 * kc][2], dpt[2 * kc][3]),
-                          pack(dpt[2 * kc + 1][0], dpt[2 * kc + 1][1]),
-                          pack(dpt[2 * kc + 1][2], dpt[2 * kc + 1][3])};
+        uint32_t pf[4], sf[4];
+        c_to_a(pf, st[2 * kc], st[2 * kc + 1]);
+        c_to_a(sf, dpt[2 * kc], dpt[2 * kc + 1]);
 #pragma unroll
         for (int n = 0; n < D / 16; ++n) {
           uint32_t ob[4], qb[4];
           load_b_kn(ob, sdO, kLd, n * 16, kc * 16);
           load_b_kn(qb, sQ, kLd, n * 16, kc * 16);
-          mma::mma(dv[2 * n], pf, ob[0], ob[1]);
-          mma::mma(dv[2 * n + 1], pf, ob[2], ob[3]);
-          mma::mma(dk[2 * n], sf, qb[0], qb[1]);
-          mma::mma(dk[2 * n + 1], sf, qb[2], qb[3]);
+          mma2(dv[2 * n], dv[2 * n + 1], pf, ob);
+          mma2(dk[2 * n], dk[2 * n + 1], sf, qb);
         }
         // dS^T rows (this warp's keys) into shared memory for dQ.
         *reinterpret_cast<uint32_t*>(sdS + (w16 + g) * kLdS + kc * 16 + 2 * tq) = sf[0];
@@ -194,8 +187,7 @@ __global__ void __launch_bounds__(kWarps * 32) bwd_tc(Args a) {
         for (int n = 0; n < DW / 16; ++n) {
           uint32_t kb[4];
           load_b_kn(kb, sK, kLd, dq_c0 + n * 16, kc * 16);
-          mma::mma(dq[2 * n], af, kb[0], kb[1]);
-          mma::mma(dq[2 * n + 1], af, kb[2], kb[3]);
+          mma2(dq[2 * n], dq[2 * n + 1], af, kb);
         }
       }
 #pragma unroll

@@ -1,8 +1,8 @@
-// Sum, mean and max over a set of dims on the GPU. One block per output element walks that
-// element's reduced sub-tensor (sum/mean: block-wide tree in the accumulation type); when there
-// are few outputs and long reductions (a whole-tensor sum: a gradient's squared norm) each
-// output's elements are split into fixed chunks, a block per chunk, and the chunk sums added in
-// order by a second kernel, so the whole GPU works and the result does not vary; max keeps
+// Sum, mean and max over a set of dims on the GPU. Sum/mean: a block walks an output's reduced
+// sub-tensor (block-wide tree in the accumulation type); when there are few outputs and long
+// reductions (a whole-tensor sum: a gradient's squared norm) each output's elements are split
+// into fixed chunks, a block per chunk, and the chunk sums added in order by a second kernel, so
+// the whole GPU works and the result does not vary. Max keeps
 // the first maximum's index (a NaN is the maximum, as torch.max), so it runs one thread per output
 // element.
 #include <algorithm>
@@ -16,40 +16,31 @@ namespace {
 
 using ops::ReduceOp;
 
-// keep: out's offset and x's base offset for each output element; red: offsets inside one.
+// Block (output, chunk) sums chunk `blockIdx.y` of an output's reduced elements (keep: out's
+// offset and x's base offset per output; red: offsets inside one). With one chunk it writes the
+// output itself; with several, part[output][chunk], which sum_finish_k adds in order.
 template <class T>
-__global__ void sum_k(bool mean, const T* x, T* o, Indexer<2> keep, Indexer<1> red, int64_t m) {
+__global__ void sum_k(bool mean, const T* x, T* o, double* part, Indexer<2> keep, Indexer<1> red,
+                      int64_t m, int64_t chunk) {
   using A = double;  // as on the CPU: sums are not the hot path, accuracy is
   int64_t off[2];
   keep.offsets(blockIdx.x, off);
+  int64_t j0 = int64_t(blockIdx.y) * chunk, j1 = j0 + chunk < m ? j0 + chunk : m;
   A s = A(0);
-  for (int64_t j = threadIdx.x; j < m; j += blockDim.x) {
+  for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
     int64_t r[1];
     red.offsets(j, r);
     s += load<A>(x + off[1] + r[0]);
   }
   s = block_sum(s);
-  if (threadIdx.x == 0) store(o + off[0], mean ? s / A(m) : s);
+  if (threadIdx.x != 0) return;
+  if (part)
+    part[int64_t(blockIdx.x) * gridDim.y + blockIdx.y] = s;
+  else
+    store(o + off[0], mean ? s / A(m) : s);
 }
 
-// Pass one of a chunked sum: block (output, chunk) sums its chunk into part[output][chunk].
-template <class T>
-__global__ void sum_chunks_k(const T* x, double* part, Indexer<2> keep, Indexer<1> red, int64_t m,
-                             int64_t chunk) {
-  int64_t off[2];
-  keep.offsets(blockIdx.x, off);
-  int64_t j0 = int64_t(blockIdx.y) * chunk, j1 = j0 + chunk < m ? j0 + chunk : m;
-  double s = 0;
-  for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
-    int64_t r[1];
-    red.offsets(j, r);
-    s += load<double>(x + off[1] + r[0]);
-  }
-  s = block_sum(s);
-  if (threadIdx.x == 0) part[int64_t(blockIdx.x) * gridDim.y + blockIdx.y] = s;
-}
-
-// Pass two: each output's chunk sums in chunk order.
+// Each output's chunk sums in chunk order.
 template <class T>
 __global__ void sum_finish_k(bool mean, const double* part, int64_t chunks, T* o, Indexer<2> keep,
                              int64_t m, int64_t n) {
@@ -118,15 +109,14 @@ void reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, cons
       bool mean = op == ReduceOp::Mean;
       // Chunks of at least 16K elements, and about a thousand blocks in all.
       int64_t chunks = std::min<int64_t>((m + 16383) / 16384, std::max<int64_t>(1, 1024 / n));
-      if (chunks <= 1) {
-        sum_k<<<unsigned(n), 256, 0, stream()>>>(mean, ptr<T>(x), ptr<T>(out), keep, redix, m);
-      } else {
-        int64_t chunk = (m + chunks - 1) / chunks;
-        chunks = (m + chunk - 1) / chunk;
-        Tensor part = Tensor::empty({n, chunks}, DType::F64, x.device());
-        auto* pp = static_cast<double*>(part.raw_data());
-        sum_chunks_k<<<dim3(unsigned(n), unsigned(chunks)), 256, 0, stream()>>>(ptr<T>(x), pp, keep,
-                                                                                redix, m, chunk);
+      int64_t chunk = (m + chunks - 1) / chunks;
+      chunks = (m + chunk - 1) / chunk;
+      Tensor part;
+      if (chunks > 1) part = Tensor::empty({n, chunks}, DType::F64, x.device());
+      auto* pp = chunks > 1 ? static_cast<double*>(part.raw_data()) : nullptr;
+      sum_k<<<dim3(unsigned(n), unsigned(chunks)), 256, 0, stream()>>>(mean, ptr<T>(x), ptr<T>(out),
+                                                                       pp, keep, redix, m, chunk);
+      if (pp) {
         KILN_CUDA_LAUNCHED();
         sum_finish_k<<<grid_for(n), kBlock, 0, stream()>>>(mean, pp, chunks, ptr<T>(out), keep, m,
                                                            n);

@@ -137,8 +137,9 @@ TEST(QuantLinear, BothPathsMatchTheDequantizedProduct) {
         for (int64_t gemm_rows : {int64_t(1), int64_t(1) << 30}) {
           std::vector<float> y = linear(x, w, bias, isa, gemm_rows).to_vector<float>();
           // The SGEMM path and the half kernels see exact weights and activations (f32 rounding
-          // only); the integer path adds the 8-bit activation rounding, bounded as above.
-          bool int_act = gemm_rows > m && is_quantized(t);
+          // only); the integer paths (the tiled one at every row count) add the 8-bit activation
+          // rounding, bounded as above.
+          bool int_act = is_quantized(t) && (gemm_rows > m || int_gemm(t, isa) != nullptr);
           for (int64_t i = 0; i < m; ++i) {
             float amax = 0;
             for (int64_t c = 0; c < k; ++c) amax = std::max(amax, std::fabs(xv[size_t(i * k + c)]));

@@ -12,6 +12,7 @@
 #include "kiln/quant/cpu/qdot_kernels.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "kiln/core/error.h"
 
@@ -69,23 +70,28 @@ KILN_VNNI inline __m512 halves(float f, float g) {
   return _mm512_mask_broadcastss_ps(_mm512_set1_ps(f), 0xFF00, _mm_set_ss(g));
 }
 
-// RM activation rows (x, nb blocks each) by RN weight rows (w, row_bytes apart) into y (rows ldy
-// apart).
+// Two blocks of one weight row as the tiles take them: unpacked once per pass over the activation
+// rows rather than once per tile.
+struct alignas(64) Unpacked {
+  __m512i u;
+  __m512 dw;
+};
+
+// RM activation rows (x, nb blocks each) by RN weight rows (pk: their blocks unpacked, 4 slots
+// per block pair) into y (rows ldy apart).
 template <class W, int RM, int RN>
-KILN_VNNI void tile(const char* w, size_t row_bytes, const BlockQ8A* x, int64_t nb, float* y,
-                    int64_t ldy) {
-  using Block = typename W::Block;
+KILN_VNNI void tile(const Unpacked* pk, const BlockQ8A* x, int64_t nb, float* y, int64_t ldy) {
   __m512 acc[RM][RN];
   for (int i = 0; i < RM; ++i)
     for (int j = 0; j < RN; ++j) acc[i][j] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; b += 2) {
     bool one = b + 1 == nb;
+    const Unpacked* pb = pk + (b / 2) * 4;
     __m512i u[RN];
     __m512 dw[RN];
     for (int j = 0; j < RN; ++j) {
-      const Block* blk = reinterpret_cast<const Block*>(w + size_t(j) * row_bytes) + b;
-      u[j] = W::bytes(blk, one);
-      dw[j] = halves(_cvtsh_ss(blk[0].d), one ? 0.f : _cvtsh_ss(blk[1].d));
+      u[j] = pb[j].u;
+      dw[j] = pb[j].dw;
     }
     for (int i = 0; i < RM; ++i) {
       const BlockQ8A* a = x + i * nb + b;
@@ -107,17 +113,17 @@ KILN_VNNI void tile(const char* w, size_t row_bytes, const BlockQ8A* x, int64_t 
 }
 
 template <class W, int RM>
-KILN_VNNI void tile_rows(int rn, const char* w, size_t row_bytes, const BlockQ8A* x, int64_t nb,
-                         float* y, int64_t ldy) {
+KILN_VNNI void tile_rows(int rn, const Unpacked* pk, const BlockQ8A* x, int64_t nb, float* y,
+                         int64_t ldy) {
   switch (rn) {
     case 4:
-      return tile<W, RM, 4>(w, row_bytes, x, nb, y, ldy);
+      return tile<W, RM, 4>(pk, x, nb, y, ldy);
     case 3:
-      return tile<W, RM, 3>(w, row_bytes, x, nb, y, ldy);
+      return tile<W, RM, 3>(pk, x, nb, y, ldy);
     case 2:
-      return tile<W, RM, 2>(w, row_bytes, x, nb, y, ldy);
+      return tile<W, RM, 2>(pk, x, nb, y, ldy);
     default:
-      return tile<W, RM, 1>(w, row_bytes, x, nb, y, ldy);
+      return tile<W, RM, 1>(pk, x, nb, y, ldy);
   }
 }
 
@@ -128,26 +134,40 @@ constexpr int64_t kPassRows = 64;
 template <class W>
 KILN_VNNI void gemm(const void* w, size_t row_bytes, int64_t r0, int64_t r1, const BlockQ8A* x,
                     int64_t m, int64_t nb, float* y, int64_t ldy) {
+  using Block = typename W::Block;
+  int64_t pairs = (nb + 1) / 2;
+  thread_local std::vector<Unpacked> buf;
+  if (buf.size() < size_t(pairs * 4)) buf.resize(size_t(pairs * 4));
+  Unpacked* pk = buf.data();
   for (int64_t i0 = 0; i0 < m; i0 += kPassRows) {
     int64_t i1 = std::min(m, i0 + kPassRows);
     for (int64_t r = r0; r < r1; r += 4) {
       int rn = int(std::min<int64_t>(4, r1 - r));
-      const char* wr = static_cast<const char*>(w) + size_t(r) * row_bytes;
+      for (int j = 0; j < rn; ++j) {
+        const auto* row =
+            reinterpret_cast<const Block*>(static_cast<const char*>(w) + size_t(r + j) * row_bytes);
+        for (int64_t b = 0; b < nb; b += 2) {
+          bool one = b + 1 == nb;
+          Unpacked& e = pk[(b / 2) * 4 + j];
+          e.u = W::bytes(row + b, one);
+          e.dw = halves(_cvtsh_ss(row[b].d), one ? 0.f : _cvtsh_ss(row[b + 1].d));
+        }
+      }
       for (int64_t i = i0; i < i1; i += 4) {
         const BlockQ8A* xi = x + i * nb;
         float* yi = y + i * ldy + r;
         switch (std::min<int64_t>(4, i1 - i)) {
           case 4:
-            tile_rows<W, 4>(rn, wr, row_bytes, xi, nb, yi, ldy);
+            tile_rows<W, 4>(rn, pk, xi, nb, yi, ldy);
             break;
           case 3:
-            tile_rows<W, 3>(rn, wr, row_bytes, xi, nb, yi, ldy);
+            tile_rows<W, 3>(rn, pk, xi, nb, yi, ldy);
             break;
           case 2:
-            tile_rows<W, 2>(rn, wr, row_bytes, xi, nb, yi, ldy);
+            tile_rows<W, 2>(rn, pk, xi, nb, yi, ldy);
             break;
           default:
-            tile_rows<W, 1>(rn, wr, row_bytes, xi, nb, yi, ldy);
+            tile_rows<W, 1>(rn, pk, xi, nb, yi, ldy);
         }
       }
     }

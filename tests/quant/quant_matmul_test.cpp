@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "kiln/core/error.h"
@@ -52,6 +53,58 @@ TEST(QuantIntDot, EveryPathMatchesTheScalarReference) {
       for (Isa isa : supported_isas()) {
         float got = int_dot(t, isa)(q.data(), a.data(), nb);
         EXPECT_NEAR(got, ref, 1e-6 * mag) << isa_name(isa) << " " << dtype_name(t) << " n=" << n;
+      }
+    }
+  }
+}
+
+TEST(QuantIntGemm, TilesMatchTheScalarReferenceAndTheRowAlone) {
+  // Tile edges on both sides: weight rows not a multiple of 4 and split at an odd row, activation
+  // rows not a multiple of 4, and odd and even block counts (the last block alone in its register).
+  std::mt19937 rng(13);
+  const int64_t n = 11, m = 7;
+  for (DType t : {DType::Q8_0, DType::Q4_0}) {
+    for (int64_t k : {32, 96, 256, 1056}) {
+      int64_t nb = k / kActBlock;
+      size_t row_bytes = dtype_nbytes(t, k);
+      auto wv = randn(size_t(n * k), rng), xv = randn(size_t(m * k), rng);
+      std::vector<uint8_t> w(row_bytes * size_t(n));
+      for (int64_t r = 0; r < n; ++r)
+        quantize_row(t, wv.data() + r * k, w.data() + size_t(r) * row_bytes, k);
+      std::vector<BlockQ8A> a(size_t(m * nb));
+      for (int64_t i = 0; i < m; ++i) quantize_act(xv.data() + i * k, a.data() + i * nb, k);
+      for (Isa isa : supported_isas()) {
+        std::vector<BlockQ8A> ai(a.size());
+        for (int64_t i = 0; i < m; ++i) quantize_act(xv.data() + i * k, ai.data() + i * nb, k, isa);
+        for (size_t b = 0; b < a.size(); ++b) {  // the same blocks bit for bit on every path
+          ASSERT_EQ(std::memcmp(a[b].q, ai[b].q, 32), 0) << isa_name(isa) << " block " << b;
+          ASSERT_EQ(a[b].d, ai[b].d) << isa_name(isa) << " block " << b;
+          ASSERT_EQ(a[b].sum, ai[b].sum) << isa_name(isa) << " block " << b;
+        }
+        IntGemmFn gemm = int_gemm(t, isa);
+        if (!gemm) continue;
+        std::vector<float> y(size_t(m * n), NAN), one(size_t(n), NAN);
+        gemm(w.data(), row_bytes, 0, 5, a.data(), m, nb, y.data(), n);
+        gemm(w.data(), row_bytes, 5, n, a.data(), m, nb, y.data(), n);
+        for (int64_t i = 0; i < m; ++i) {
+          gemm(w.data(), row_bytes, 0, n, a.data() + i * nb, 1, nb, one.data(), n);
+          for (int64_t r = 0; r < n; ++r) {
+            const uint8_t* row = w.data() + size_t(r) * row_bytes;
+            float ref = int_dot(t, Isa::Scalar)(row, a.data() + i * nb, nb);
+            // The same integer block sums as the reference; only the f32 order differs.
+            std::vector<float> deq(static_cast<size_t>(k));
+            dequantize_row(t, row, deq.data(), k);
+            double mag = 0;
+            for (int64_t c = 0; c < k; ++c)
+              mag += std::fabs(double(deq[size_t(c)]) * xv[size_t(i * k + c)]);
+            float got = y[size_t(i * n + r)];
+            EXPECT_NEAR(got, ref, 1e-6 * mag) << isa_name(isa) << " " << dtype_name(t) << " k=" << k
+                                              << " x row " << i << " w row " << r;
+            EXPECT_EQ(got, one[size_t(r)])
+                << "a row's result must not depend on its tile: " << dtype_name(t) << " k=" << k
+                << " row " << i;
+          }
+        }
       }
     }
   }
@@ -137,8 +190,9 @@ TEST(QuantLinear, BothPathsMatchTheDequantizedProduct) {
         for (int64_t gemm_rows : {int64_t(1), int64_t(1) << 30}) {
           std::vector<float> y = linear(x, w, bias, isa, gemm_rows).to_vector<float>();
           // The SGEMM path and the half kernels see exact weights and activations (f32 rounding
-          // only); the integer path adds the 8-bit activation rounding, bounded as above.
-          bool int_act = gemm_rows > m && is_quantized(t);
+          // only); the integer paths (the tiled one at every row count) add the 8-bit activation
+          // rounding, bounded as above.
+          bool int_act = is_quantized(t) && (gemm_rows > m || int_gemm(t, isa) != nullptr);
           for (int64_t i = 0; i < m; ++i) {
             float amax = 0;
             for (int64_t c = 0; c < k; ++c) amax = std::max(amax, std::fabs(xv[size_t(i * k + c)]));

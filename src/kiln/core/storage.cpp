@@ -61,8 +61,13 @@ class CpuAllocator final : public Allocator {
     size_t size = round_up(nbytes);
     {
       std::lock_guard<std::mutex> g(mu_);
-      auto it = cache_.find(size);
-      if (it != cache_.end()) {
+      // The block of this size returned last: its pages are resident and likely still in
+      // cache. An older one may be a mapping never written (a placeholder freed when a model's
+      // weights came to view its file), whose first write faults and zeroes every page again:
+      // taking blocks first-in-first-out cost a 512-token prefill a third of its time.
+      auto [lo, hi] = cache_.equal_range(size);
+      if (lo != hi) {
+        auto it = std::prev(hi);
         void* p = it->second;
         cache_.erase(it);
         cached_ -= size;

@@ -97,13 +97,25 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, Isa isa, int
 
   // Under ops::BatchInvariantGuard (the server's batched decode) every row takes the per-row path,
   // so a row's result does not depend on how many rows share the call.
-  if (m >= gemm_rows && !ops::batch_invariant()) {
+  bool per_row = ops::batch_invariant();
+  thread_local std::vector<BlockQ8A> act_buf;  // the quantized activation rows
+  IntGemmFn igemm = takes_int_act(t) ? int_gemm(t, isa) : nullptr;
+  if (m >= gemm_rows && !per_row && igemm) {
+    // Integer products in register tiles: no f32 copy of the weights, the activation rows
+    // quantized once for all weight rows. (One row is faster through int_dot, below.)
+    int64_t nb = k / kActBlock;
+    BlockQ8A* act = scratch(act_buf, size_t(m * nb));
+    parallel_for(m, 16, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) quantize_act(xp + i * k, act + i * nb, k, isa);
+    });
+    parallel_for(n, grain,
+                 [&](int64_t r0, int64_t r1) { igemm(wp, row_bytes, r0, r1, act, m, nb, yp, n); });
+  } else if (m >= gemm_rows && !per_row) {
     gemm_tiles(t, wp, row_bytes, xp, yp, m, n, k);
   } else if (takes_int_act(t)) {
     int64_t nb = k / kActBlock;
-    thread_local std::vector<BlockQ8A> act_buf;
     BlockQ8A* act = scratch(act_buf, size_t(m * nb));
-    for (int64_t r = 0; r < m; ++r) quantize_act(xp + r * k, act + r * nb, k);
+    for (int64_t r = 0; r < m; ++r) quantize_act(xp + r * k, act + r * nb, k, isa);
     IntDotFn dot = int_dot(t, isa);
     parallel_for(n, grain, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {

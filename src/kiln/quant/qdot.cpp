@@ -9,6 +9,11 @@
 
 namespace kiln::quant {
 
+void quantize_act(const float* x, BlockQ8A* out, int64_t n, Isa isa) {
+  if (isa == Isa::AVX512) return cpu::quantize_act_avx512(x, out, n);
+  quantize_act(x, out, n);
+}
+
 void quantize_act(const float* x, BlockQ8A* out, int64_t n) {
   for (int64_t b = 0; b < n / kActBlock; ++b, x += kActBlock) {
     float amax = 0.f;
@@ -113,6 +118,14 @@ IntDotFn int_dot(DType t, Isa isa) {
       break;
   }
   throw Error(str("quantized dot: ", dtype_name(t), " weights do not take 8-bit activations"));
+}
+
+IntGemmFn int_gemm(DType t, Isa isa) {
+  KILN_REQUIRE(isa_supported(isa), "int_gemm: ", isa_name(isa), " is not available here");
+  if (isa != Isa::AVX512) return nullptr;
+  return t == DType::Q8_0   ? cpu::igemm_q8_0_avx512
+         : t == DType::Q4_0 ? cpu::igemm_q4_0_avx512
+                            : nullptr;
 }
 
 HalfDotFn half_dot(DType t, Isa isa) {

@@ -20,6 +20,12 @@ float idot_q4_k_avx512(const void* row, const BlockQ8A* x, int64_t nb);
 float hdot_f16_avx512(const void* row, const float* x, int64_t n);
 float hdot_bf16_avx512(const void* row, const float* x, int64_t n);
 
+void igemm_q8_0_avx512(const void* w, size_t row_bytes, int64_t r0, int64_t r1, const BlockQ8A* x,
+                       int64_t m, int64_t nb, float* y, int64_t ldy);
+void igemm_q4_0_avx512(const void* w, size_t row_bytes, int64_t r0, int64_t r1, const BlockQ8A* x,
+                       int64_t m, int64_t nb, float* y, int64_t ldy);
+void quantize_act_avx512(const float* x, BlockQ8A* out, int64_t n);
+
 float idot_q8_0_neon(const void* row, const BlockQ8A* x, int64_t nb);
 float idot_q4_0_neon(const void* row, const BlockQ8A* x, int64_t nb);
 float idot_q4_k_neon(const void* row, const BlockQ8A* x, int64_t nb);

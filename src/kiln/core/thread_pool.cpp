@@ -1,9 +1,13 @@
 #include "kiln/core/thread_pool.h"
 
 #include <cblas.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -15,8 +19,25 @@ namespace kiln {
 
 namespace {
 
-// Workers sleep on a condition variable between jobs: a spinning pool would steal cycles from
-// OpenBLAS's own threads during GEMMs.
+// Spins on `done` for up to kSpin before the caller blocks: true when it came true. Ops arrive
+// back to back in a forward (a decode step of a 64-sequence batch runs ~600 of them), and waking a
+// thread through the kernel costs tens of microseconds in a VM, as much as a small op; a pool that
+// only ever slept paid that twice per op. Bounded, so that a worker does not steal cycles from
+// OpenBLAS's own threads for the length of a GEMM.
+constexpr auto kSpin = std::chrono::microseconds(100);
+template <class F>
+bool spin_until(F done) {
+  auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+#if defined(__x86_64__)
+    _mm_pause();
+#endif
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+  }
+}
+
+// Workers spin briefly, then sleep on a condition variable between jobs.
 class Pool {
  public:
   explicit Pool(int n) { resize(n); }
@@ -36,13 +57,16 @@ class Pool {
       job_ = &job;
       chunks_ = chunks;
       next_.store(0);
-      pending_ = int(workers_.size());
-      ++generation_;
+      pending_.store(int(workers_.size()));
+      generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     work();
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [this] { return pending_ == 0; });
+    auto finished = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+    if (!spin_until(finished)) {
+      std::unique_lock<std::mutex> lk(mu_);
+      done_cv_.wait(lk, finished);
+    }
     job_ = nullptr;
   }
 
@@ -53,15 +77,24 @@ class Pool {
   void loop(int) {
     uint64_t seen = 0;
     for (;;) {
-      {
+      auto ready = [&] {
+        return stopping_.load(std::memory_order_acquire) ||
+               generation_.load(std::memory_order_acquire) != seen;
+      };
+      if (!spin_until(ready)) {
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
+        cv_.wait(lk, ready);
       }
+      if (stopping_) return;
+      seen = generation_.load(std::memory_order_acquire);
       work();
-      std::lock_guard<std::mutex> lk(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      // The last worker out wakes run() if it went to sleep. Decremented before the lock is
+      // taken, but notified under it: run() checks `finished` under the same lock before waiting,
+      // so the wake-up cannot fall between its check and its wait.
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(mu_);
+        done_cv_.notify_one();
+      }
     }
   }
   void stop() {
@@ -80,9 +113,9 @@ class Pool {
   const std::function<void(int64_t)>* job_ = nullptr;
   int64_t chunks_ = 0;
   std::atomic<int64_t> next_{0};
-  int pending_ = 0;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 int default_threads() {

@@ -3,6 +3,8 @@
 // thread count from KILN_THREADS (set by the script).
 #include <benchmark/benchmark.h>
 
+#include <vector>
+
 #include "kiln/autograd/functions.h"
 #include "kiln/core/rng.h"
 #include "kiln/core/thread_pool.h"
@@ -65,6 +67,41 @@ BENCHMARK_CAPTURE(BM_linear_rows, 2, 2)->Name("linear_rows/2x2048x2048")->UseRea
 BENCHMARK_CAPTURE(BM_linear_rows, 5, 5)->Name("linear_rows/5x2048x2048")->UseRealTime();
 BENCHMARK_CAPTURE(BM_linear_rows, 8, 8)->Name("linear_rows/8x2048x2048")->UseRealTime();
 BENCHMARK_CAPTURE(BM_linear_rows, 32, 32)->Name("linear_rows/32x2048x2048")->UseRealTime();
+
+// The server's batched decode step: SmolLM2-135M's MLP products at 1 to 64 rows in
+// batch-invariant mode (every row summed as it would be alone; ops/matmul.h), beside the plain
+// product (SGEMM from 9 rows) on the same shape. Each iteration takes the next of 32 weights
+// (113 MB at the larger shape), so that, as in a model's forward, the weight comes from memory.
+void BM_linear_invariant(benchmark::State& st, int64_t m, int64_t k, int64_t n, bool invariant) {
+  Tensor x = randn({m, k});
+  std::vector<Tensor> ws;
+  for (int i = 0; i < 32; ++i) ws.push_back(randn({n, k}));
+  size_t i = 0;
+  for (auto _ : st) {
+    const Tensor& w = ws[i++ % ws.size()];
+    if (invariant) {
+      ops::BatchInvariantGuard g;
+      benchmark::DoNotOptimize(ops::linear(x, w));
+    } else {
+      benchmark::DoNotOptimize(ops::linear(x, w));
+    }
+  }
+  st.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * m * k * n, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+void invariant_shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t m : {1, 8, 32, 64})
+    for (auto [k, n] : {std::pair<int64_t, int64_t>{576, 1536}, {1536, 576}})
+      for (int inv : {1, 0}) b->Args({m, k, n, inv});
+}
+void BM_linear_invariant_args(benchmark::State& st) {
+  BM_linear_invariant(st, st.range(0), st.range(1), st.range(2), st.range(3) != 0);
+}
+BENCHMARK(BM_linear_invariant_args)
+    ->Name("linear_invariant")
+    ->ArgNames({"m", "k", "n", "inv"})
+    ->Apply(invariant_shapes)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace kiln

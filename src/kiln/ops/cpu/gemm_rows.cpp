@@ -3,7 +3,7 @@
 // Every output element is the dot product of one row of x with one row of w, accumulated in the
 // same order whatever the number of rows: lane l of a vector accumulator sums the products at
 // k = l, l + L, l + 2L, ... in increasing k (the tail is zero-padded), then the lanes are added
-// in one fixed tree. Tiles of up to 4 x rows by 4 w rows only decide which dot products share the
+// in one fixed tree. Tiles of up to 4 x rows by 8 w rows only decide which dot products share the
 // loads, never how a dot product is summed, so a row's result is the same alone or among 63 others.
 //
 // Threads split the w rows (output columns): each w row is read from memory once per call, for
@@ -52,22 +52,6 @@ inline V fmadd(V a, V b, V c) {
 #endif
 }
 
-// The sum of the lanes, as a tree: each step adds the upper half of the lanes onto the lower
-// (the same instructions for every element, so the same order), lane 0 ends with the total.
-inline float reduce(V v) {
-#if defined(__AVX512F__)  // 16 lanes (simd.h)
-  {
-    v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
-    v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
-    v += __builtin_shufflevector(v, v, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
-    v += __builtin_shufflevector(v, v, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
-    return v[0];
-  }
-#else
-  return simd::hsum<float>(v);
-#endif
-}
-
 // The last k % L elements of a row, zero-padded to a vector.
 V tail(const float* p, int64_t n) {
   float buf[L] = {};
@@ -98,15 +82,26 @@ void tile(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K, f
     }
   }
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) out[i * ldo + j] = reduce(acc[i][j]);
+    for (int j = 0; j < NR; ++j) out[i * ldo + j] = simd::tree_sum(acc[i][j]);
 }
 
+// Every row of x against NR rows of w: tiles of 4 rows, the last 1-3 rows as one tile (a tile of
+// one row has only NR independent sums in flight, too few to keep the FMA units busy).
 template <int NR>
 void rows(const float* x, int64_t ldx, int64_t M, const float* w, int64_t ldw, int64_t K,
           float* out, int64_t ldo) {
   int64_t m = 0;
   for (; m + 4 <= M; m += 4) tile<4, NR>(x + m * ldx, ldx, w, ldw, K, out + m * ldo, ldo);
-  for (; m < M; ++m) tile<1, NR>(x + m * ldx, ldx, w, ldw, K, out + m * ldo, ldo);
+  const float* xm = x + m * ldx;
+  float* om = out + m * ldo;
+  switch (M - m) {
+    case 3:
+      return tile<3, NR>(xm, ldx, w, ldw, K, om, ldo);
+    case 2:
+      return tile<2, NR>(xm, ldx, w, ldw, K, om, ldo);
+    case 1:
+      return tile<1, NR>(xm, ldx, w, ldw, K, om, ldo);
+  }
 }
 
 }  // namespace
@@ -129,7 +124,10 @@ bool gemm_rows(const Tensor& a, const Tensor& b, const Tensor& out, float alpha,
   parallel_for((N + 3) / 4, 16, [&](int64_t b0, int64_t b1) {
     for (int64_t nb = b0; nb < b1; ++nb) {
       int64_t n = nb * 4;
-      if (n + 4 <= N) {
+      if (M <= 2 && nb + 1 < b1 && n + 8 <= N) {  // decode: 8 w rows, 8 or 16 sums in flight
+        rows<8>(x, ldx, M, w + n * ldw, ldw, K, dst + n, N);
+        ++nb;
+      } else if (n + 4 <= N) {
         rows<4>(x, ldx, M, w + n * ldw, ldw, K, dst + n, N);
       } else {
         for (; n < N; ++n) rows<1>(x, ldx, M, w + n * ldw, ldw, K, dst + n, N);

@@ -70,6 +70,21 @@ inline A hsum(Vec<A> v) {
   for (int64_t i = 0; i < kLanes<A>; ++i) s += v[i];
   return s;
 }
+// The sum of f32 lanes as a tree (each step adds the upper half of the lanes onto the lower),
+// with AVX-512 in four shuffles and adds instead of hsum's chain of 15: the same instructions
+// for every vector, so the same order wherever it is used (gemm_rows' batch invariance rests on
+// that).
+inline float tree_sum(Vec<float> v) {
+#if defined(__AVX512F__)  // 16 lanes
+  v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+  v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
+  v += __builtin_shufflevector(v, v, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+  v += __builtin_shufflevector(v, v, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+  return v[0];
+#else
+  return hsum<float>(v);
+#endif
+}
 template <class A>
 inline A hmax(Vec<A> v) {
   A m = v[0];

@@ -4,6 +4,8 @@
 #include "kiln/autograd/functions.h"
 #include "kiln/autograd/grad_mode.h"
 #include "kiln/infer/paged_kv_cache.h"
+#include "kiln/infer/paged_row_caches.h"
+#include "kiln/ops/matmul.h"
 #include "tiny_models.h"
 
 namespace kiln::infer {
@@ -134,6 +136,118 @@ TEST(PagedCache, AttendInPlaceEqualsGatherThenAttention) {
             << "window " << window << " d " << d << " step " << step;
       }
       EXPECT_EQ(in_place.blocks_held(), gathered.blocks_held());
+    }
+  }
+}
+
+// Runs of keys longer than the kernel scores at once (64), in blocks larger than that, at a
+// head_dim of whole vectors.
+TEST(PagedCache, AttendInPlaceOverLongBlocks) {
+  NoGradGuard ng;
+  const int64_t d = 64;
+  KvLayout l{1, 2, d, DType::F32, {0}};
+  BlockPool pool(l, 80, 4);
+  PagedKvCache in_place(pool, 0), gathered(pool, 0);
+  Generator g(7);
+  auto rnd = [&](Shape s) {
+    Tensor x = Tensor::empty(s);
+    normal_(x, 0.0, 2.0, g);
+    return x;
+  };
+  for (int64_t step = 0; step < 150; ++step) {
+    Tensor q = rnd({1, 6, 1, d}), k = rnd({1, 2, 1, d}), v = rnd({1, 2, 1, d});
+    Tensor got = in_place.attend(0, q, k, v);
+    auto [ks, vs] = gathered.append(0, k, v);
+    EXPECT_LT(max_abs_diff(got, attention(q, ks, vs)), 1e-5) << "step " << step;
+  }
+}
+
+// The server's decode step: every row of a batch over one pool, each with its own length and
+// window, in one call, bit-identical to that row's own attend() on a twin cache.
+TEST(PagedCache, RowsAttendEachRowAsItsOwnCallAlone) {
+  NoGradGuard ng;
+  const int64_t d = 20, rows = 5;
+  for (int64_t window : {0, 6}) {
+    KvLayout l{1, 2, d, DType::F32, {window}};
+    BlockPool pool(l, 4, 256);
+    std::vector<std::unique_ptr<PagedKvCache>> batch, twins;
+    Generator g(uint64_t(11 + window));
+    auto rnd = [&](Shape s) {
+      Tensor x = Tensor::empty(s);
+      normal_(x, 0.0, 1.0, g);
+      return x;
+    };
+    for (int64_t r = 0; r < rows; ++r) {  // different lengths before the batched steps
+      batch.push_back(std::make_unique<PagedKvCache>(pool));
+      twins.push_back(std::make_unique<PagedKvCache>(pool));
+      for (int64_t t = 0; t < 3 * r + 1; ++t) {
+        Tensor q = rnd({1, 4, 1, d}), k = rnd({1, 2, 1, d}), v = rnd({1, 2, 1, d});
+        batch.back()->attend(0, q, k, v);
+        twins.back()->attend(0, q, k, v);
+      }
+    }
+    std::vector<PagedKvCache*> ptrs;
+    for (auto& c : batch) ptrs.push_back(c.get());
+    for (int64_t step = 0; step < 9; ++step) {
+      Tensor q = rnd({rows, 4, 1, d}), k = rnd({rows, 2, 1, d}), v = rnd({rows, 2, 1, d});
+      PagedRowCaches together(ptrs);
+      Tensor got = together.attend(0, q, k, v);
+      ASSERT_TRUE(got.defined());
+      for (int64_t r = 0; r < rows; ++r) {
+        Tensor want =
+            twins[size_t(r)]->attend(0, q.narrow(0, r, 1), k.narrow(0, r, 1), v.narrow(0, r, 1));
+        EXPECT_EQ(max_abs_diff(got.narrow(0, r, 1), want), 0.0)
+            << "window " << window << " step " << step << " row " << r;
+      }
+    }
+    // A packed batch (prefill) is not the decode kernel's: undefined, nothing appended.
+    PagedRowCaches packed(ptrs, std::vector<int64_t>(size_t(rows), 1));
+    int64_t before = batch[0]->length();
+    EXPECT_FALSE(packed.attend(0, rnd({1, 4, rows, d}), rnd({1, 2, rows, d}), rnd({1, 2, rows, d}))
+                     .defined());
+    EXPECT_EQ(batch[0]->length(), before);
+  }
+}
+
+// Several sequences' prompt chunks packed into one forward (the server's prefill) give each
+// sequence's last logits and cache bit for bit as its chunks fed alone, in batch-invariant mode.
+TEST_P(PagedCacheTest, PackedPrefillEqualsEachSequenceAlone) {
+  models::ModelConfig c = tiny(GetParam());
+  auto m = random_model(c, 5);
+  NoGradGuard ng;
+  ops::BatchInvariantGuard invariant;
+  BlockPool pool(kv_layout(c, DType::F32), 4, 512);
+  const std::vector<int64_t> lens = {3, 7, 1, 5};
+  std::vector<std::unique_ptr<PagedKvCache>> together, alone;
+  for (size_t r = 0; r < lens.size(); ++r) {
+    together.push_back(std::make_unique<PagedKvCache>(pool));
+    alone.push_back(std::make_unique<PagedKvCache>(pool));
+  }
+  std::vector<PagedKvCache*> ptrs;
+  for (auto& p : together) ptrs.push_back(p.get());
+  for (int64_t round = 0; round < 2; ++round) {  // the second round attends over the first's keys
+    std::vector<int64_t> ids, pos;
+    std::vector<Tensor> want;
+    for (size_t r = 0; r < lens.size(); ++r) {
+      std::vector<int64_t> s = seq(lens[r], c.vocab_size, int64_t(r) + 10 * round);
+      int64_t past = alone[r]->length();
+      for (int64_t i = 0; i < lens[r]; ++i) pos.push_back(past + i);
+      ids.insert(ids.end(), s.begin(), s.end());
+      want.push_back(m->forward(slice_ids(s, 0, lens[r]), Tensor(), alone[r].get(), true)
+                         .logits.select(1, 0)
+                         .select(0, 0)
+                         .clone());
+    }
+    int64_t t = int64_t(ids.size());
+    PagedRowCaches rows(ptrs, lens);
+    Tensor got =
+        m->forward(Tensor::from_vector(ids, {1, t}), Tensor::from_vector(pos, {1, t}), &rows, true)
+            .logits;
+    ASSERT_EQ(got.sizes(), (Shape{1, int64_t(lens.size()), c.vocab_size}));
+    for (size_t r = 0; r < lens.size(); ++r) {
+      EXPECT_EQ(max_abs_diff(got.select(0, 0).select(0, int64_t(r)), want[r]), 0.0)
+          << "round " << round << " row " << r;
+      EXPECT_EQ(together[r]->length(), alone[r]->length());
     }
   }
 }

@@ -200,15 +200,18 @@ std::pair<Tensor, Tensor> PagedKvCache::append(int64_t layer, const Tensor& k, c
   return gather(store(layer, k, v));
 }
 
-Tensor PagedKvCache::attend(int64_t layer, const Tensor& q, const Tensor& k, const Tensor& v) {
+bool PagedKvCache::decodes(const Tensor& q) const {
   const KvLayout& l = pool_.layout();
-  if (q.dim() != 4 || q.size(0) != 1 || q.size(2) != 1 || q.size(3) != l.head_dim ||
-      q.dtype() != DType::F32 || l.dtype != DType::F32 || q.size(1) % l.kv_heads != 0)
-    return Tensor();
+  return q.dim() == 4 && q.size(2) == 1 && q.size(3) == l.head_dim && q.dtype() == DType::F32 &&
+         l.dtype == DType::F32 && q.size(1) % l.kv_heads == 0;
+}
+
+PagedDecodeView PagedKvCache::decode_view(int64_t layer, const Tensor& k, const Tensor& v) {
   check(layer, k, v);
   KILN_REQUIRE(k.size(2) == 1, "paged kv cache: a one-token query with ", k.size(2), " keys");
+  KILN_REQUIRE(pool_.layout().dtype == DType::F32, "paged kv cache: decode_view needs an f32 pool");
   LayerTable& t = store(layer, k, v);
-  int64_t window = l.windows[size_t(layer)];
+  int64_t window = pool_.layout().windows[size_t(layer)];
   int64_t pos = t.length - 1;  // the query's own position: it sees keys [from, pos]
   int64_t from = window > 0 ? std::max(t.first, pos - window + 1) : t.first;
   block_k_.clear();
@@ -217,10 +220,16 @@ Tensor PagedKvCache::attend(int64_t layer, const Tensor& q, const Tensor& k, con
     block_k_.push_back(pool_.k_data(b));
     block_v_.push_back(pool_.v_data(b));
   }
+  return {block_k_.data(), block_v_.data(), from - t.first, pos - t.first + 1};
+}
+
+Tensor PagedKvCache::attend(int64_t layer, const Tensor& q, const Tensor& k, const Tensor& v) {
+  if (!decodes(q) || q.size(0) != 1) return Tensor();
+  PagedDecodeView view = decode_view(layer, k, v);
+  const KvLayout& l = pool_.layout();
   Tensor qc = q.contiguous(), out = Tensor::empty(q.sizes());
   paged_decode_attention(qc.data<float>(), out.data<float>(), q.size(1), l.kv_heads, l.head_dim,
-                         pool_.block_size(), block_k_.data(), block_v_.data(), from - t.first,
-                         pos - t.first + 1);
+                         pool_.block_size(), view.block_k, view.block_v, view.from, view.to);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kiln/infer/paged_attention.h"
 #include "kiln/models/config.h"
 #include "kiln/nn/kv_cache.h"
 
@@ -97,6 +98,13 @@ class PagedKvCache : public nn::KvCache {
   // The decode step's attention read from the blocks in place: q [1, Hq, 1, D] in f32; otherwise
   // undefined (append() and the gathering path).
   Tensor attend(int64_t layer, const Tensor& q, const Tensor& k, const Tensor& v) override;
+  // Whether attend() and decode_view() serve q [.., Hq, 1, D]: an f32 pool and query, one token,
+  // whole groups of heads.
+  bool decodes(const Tensor& q) const;
+  // attend()'s bookkeeping without the attention: stores k, v [1, Hkv, 1, D] of `layer` and
+  // returns the blocks and the key range the new position's query sees, for
+  // paged_decode_attention. Valid until this cache's next call.
+  PagedDecodeView decode_view(int64_t layer, const Tensor& k, const Tensor& v);
   int64_t length() const override { return layers_[0].length; }
 
   // Returns every block to the pool; the sequence starts again at length 0.
@@ -105,6 +113,7 @@ class PagedKvCache : public nn::KvCache {
   // when a sliding layer has already dropped keys that position n would need.
   bool truncate(int64_t n);
   int64_t blocks_held() const;
+  const BlockPool& pool() const { return pool_; }
   // Keys of `layer` still held: its first held position (> 0 once a window has slid).
   int64_t first_position(int64_t layer) const { return layers_[size_t(layer)].first; }
   // The blocks of `layer`, in order.

@@ -85,7 +85,15 @@ ForwardOutput Decoder::forward(const Tensor& ids, const Tensor& positions, nn::K
     z.push_back(reshape(s.z_loss, {1}));
     out.utilization.push_back({i, s.counts, s.dropped});
   }
-  if (last_only) h = narrow(h, 1, h.size(1) - 1, 1);
+  std::span<const int64_t> packed = cache ? cache->packed() : std::span<const int64_t>();
+  if (last_only && !packed.empty()) {  // the last token of each packed row
+    std::vector<Tensor> last;
+    int64_t end = 0;
+    for (int64_t n : packed) last.push_back(narrow(h, 1, (end += n) - 1, 1));
+    h = last.size() == 1 ? last[0] : concat(last, 1);
+  } else if (last_only) {
+    h = narrow(h, 1, h.size(1) - 1, 1);
+  }
   h = model->norm->forward(h);
   out.logits = nn::project(h, lm_head_weight());
   if (!aux.empty()) {

@@ -43,7 +43,8 @@ class Decoder : public nn::Module {
   // ids [B, T] (i32/i64). positions: i64 [T] or [B, T]; undefined means cache length + 0..T-1.
   // With a cache, keys and values of earlier calls are attended to and this call's are added.
   // last_only: logits [B, 1, V] of the last position alone (generation needs no others, and the
-  // LM head over every prompt position is most of a large-vocabulary prefill's waste).
+  // LM head over every prompt position is most of a large-vocabulary prefill's waste); with packed
+  // row caches (nn::KvCache::packed()), [1, rows, V]: the last position of each row.
   ForwardOutput forward(const Tensor& ids, const Tensor& positions = Tensor(),
                         nn::KvCache* cache = nullptr, bool last_only = false);
 

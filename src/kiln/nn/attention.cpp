@@ -56,16 +56,24 @@ Tensor Attention::forward(const Tensor& x, const PositionContext& pos, KvCache* 
   Tensor att;
   if (cache && cache->row(0)) {
     // Rows are separate sequences of different lengths: each attends over its own cache, with
-    // the same kernel call as when it runs alone. Not through attend(): the server splits prompts
-    // into chunks that depend on the batch, and a one-token chunk would take the paged decode
-    // kernel where a longer one takes this op, which rounds differently.
+    // the same kernel call as when it runs alone: the rows' own batched decode kernel where they
+    // have one (infer::PagedRowCaches), else the attention op row by row. Never a single
+    // sequence's attend(): the server splits prompts into chunks that depend on the batch, and a
+    // one-token chunk would take the paged decode kernel where a longer one takes this op.
     KILN_REQUIRE(!pos.alibi.defined(), "attention: ALiBi is not supported with per-row caches");
+    att = cache->attend(layer_, q, k, v);
+    std::span<const int64_t> packed = cache->packed();
     std::vector<Tensor> rows;
-    for (int64_t r = 0; r < b; ++r) {
-      auto [kr, vr] = cache->row(r)->append(layer_, narrow(k, 0, r, 1), narrow(v, 0, r, 1));
-      rows.push_back(attention(narrow(q, 0, r, 1), kr, vr, o));
+    // Row r's slice of a tensor: batch index r, or its tokens of the packed row.
+    int64_t rows_n = packed.empty() ? b : int64_t(packed.size()), dim = packed.empty() ? 0 : 2;
+    KILN_REQUIRE(packed.empty() || b == 1, "attention: packed rows need batch 1, found ", b);
+    for (int64_t r = 0, off = 0; r < rows_n && !att.defined(); ++r) {
+      int64_t n = packed.empty() ? 1 : packed[size_t(r)];
+      auto [kr, vr] = cache->row(r)->append(layer_, narrow(k, dim, off, n), narrow(v, dim, off, n));
+      rows.push_back(attention(narrow(q, dim, off, n), kr, vr, o));
+      off += n;
     }
-    att = b == 1 ? rows[0] : concat(rows, 0);
+    if (!att.defined()) att = rows.size() == 1 ? rows[0] : concat(rows, dim);
   } else {
     // The cache's own decode kernel rounds differently from the attention op; under
     // ops::BatchInvariantGuard (the server, whose prompt chunks depend on the batch, so that a

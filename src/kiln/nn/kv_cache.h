@@ -2,6 +2,7 @@
 // The seam through which inference keeps keys and values between steps. Attention hands each
 // step's rotated keys and values to the cache and attends over what it returns; the model
 // definition stays the same with or without one.
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -26,20 +27,27 @@ class KvCache {
   // returns that cache here; attention then appends and attends row by row. Null (the default):
   // one cache holds the whole batch.
   virtual KvCache* row(int64_t r) { return nullptr; }
+  // Packed rows (with row()): the batch is one row [1, T] holding the sequences' new tokens one
+  // after another, packed()[r] of them for row r, so that several prompts' chunks share one pass
+  // over the weights. Empty (the default): row r is batch index r.
+  virtual std::span<const int64_t> packed() const { return {}; }
 };
 
 // The rows of a batch of independent sequences, each with its own cache. Attention reaches
 // them through row(); the forward must be given positions (lengths differ per row).
 class RowKvCaches : public KvCache {
  public:
-  explicit RowKvCaches(std::vector<KvCache*> rows) : rows_(std::move(rows)) {}
+  // `packed`: empty, or the tokens of each row in a packed batch [1, sum(packed)] (see packed()).
+  explicit RowKvCaches(std::vector<KvCache*> rows, std::vector<int64_t> packed = {});
   std::pair<Tensor, Tensor> append(int64_t layer, const Tensor& k, const Tensor& v) override;
   int64_t length() const override { return 0; }
   KvCache* row(int64_t r) override { return rows_.at(size_t(r)); }
+  std::span<const int64_t> packed() const override { return packed_; }
   int64_t rows() const { return int64_t(rows_.size()); }
 
  private:
   std::vector<KvCache*> rows_;
+  std::vector<int64_t> packed_;
 };
 
 // Contiguous per-layer tensors grown by concatenation: the reference cache for tests and small

@@ -6,7 +6,7 @@
 #include "kiln/autograd/grad_mode.h"
 #include "kiln/infer/checks.h"
 #include "kiln/infer/eval_mode.h"
-#include "kiln/infer/last_logits.h"
+#include "kiln/infer/paged_row_caches.h"
 #include "kiln/ops/matmul.h"
 #include "kiln/serve/text_stream.h"
 
@@ -142,24 +142,56 @@ void Scheduler::emit(Seq& s, const infer::Sample& smp) {
 void Scheduler::prefill() {
   // Up to prefill_chunk prompt tokens per step, over as many sequences as they reach: a burst
   // of new requests joins the batch in a few steps, and a long prompt still cannot stall the
-  // running sequences for more than one chunk. Where a chunk ends depends on its neighbours,
+  // running sequences for more than one chunk. The sequences' chunks go through one forward,
+  // packed one after another in a single row (nn::KvCache::packed()), so the weights are read
+  // once per step rather than once per prompt. Where a chunk ends depends on its neighbours,
   // which is why prefill runs batch-invariant too.
   size_t budget = size_t(o_.prefill_chunk);
+  std::vector<Seq*> batch;
+  std::vector<infer::PagedKvCache*> caches;
+  std::vector<int64_t> lengths, ids, pos;
   for (auto& sp : running_) {
     Seq& s = *sp;
     if (budget == 0) break;
     if (s.prefilled() || !s.finish.empty()) continue;
     size_t n = std::min(s.req.prompt.size() - s.fed, budget);
     budget -= n;
+    batch.push_back(&s);
+    caches.push_back(&s.cache);
+    lengths.push_back(int64_t(n));
+    for (size_t i = 0; i < n; ++i) {
+      ids.push_back(s.tokens[s.fed + i]);
+      pos.push_back(int64_t(s.fed + i));
+    }
+  }
+  if (batch.empty()) return;
+  Tensor logits;
+  try {
+    int64_t t = int64_t(ids.size());
+    infer::PagedRowCaches rows(caches, lengths);
+    ops::BatchInvariantGuard invariant;
+    logits = model_
+                 .forward(Tensor::from_vector(ids, {1, t}), Tensor::from_vector(pos, {1, t}), &rows,
+                          true)
+                 .logits.contiguous();
+  } catch (const std::exception& e) {  // the packed forward failed: every sequence in it ends
+    for (Seq* s : batch) {
+      s->finish = "error";
+      s->error = e.what();
+    }
+    return;
+  }
+  for (size_t r = 0; r < batch.size(); ++r) {
+    Seq& s = *batch[r];
+    s.fed += size_t(lengths[r]);
+    stats_.prompt_tokens += lengths[r];
+    if (!s.prefilled()) continue;
+    // A failure here (the prefix cache, sampling, decoding the token) ends this sequence only.
     try {
-      ops::BatchInvariantGuard invariant;
-      std::vector<float> logits =
-          infer::last_logits(model_, std::span(s.tokens).subspan(s.fed, n), &s.cache);
-      s.fed += n;
-      stats_.prompt_tokens += int64_t(n);
-      if (s.prefilled() && prefix_)
+      if (prefix_)
         prefix_->insert(s.req.prompt, s.cache, int64_t(s.req.prompt.size()) / pool_->block_size());
-      if (s.prefilled()) emit(s, s.sampler.next(logits));
+      std::vector<float> row = logits.select(0, 0).select(0, int64_t(r)).to_vector<float>();
+      emit(s, s.sampler.next(row));
     } catch (const std::exception& e) {
       s.finish = "error";
       s.error = e.what();
@@ -174,14 +206,14 @@ void Scheduler::decode_step() {
   if (batch.empty()) return;
   int64_t b = int64_t(batch.size());
   std::vector<int64_t> ids, pos;
-  std::vector<nn::KvCache*> caches;
+  std::vector<infer::PagedKvCache*> caches;
   for (Seq* s : batch) {
     ids.push_back(s->tokens.back());
     pos.push_back(int64_t(s->tokens.size()) - 1);
     caches.push_back(&s->cache);
   }
   try {
-    nn::RowKvCaches rows(caches);
+    infer::PagedRowCaches rows(caches);
     ops::BatchInvariantGuard invariant;
     Tensor logits = model_
                         .forward(Tensor::from_vector(ids, {b, 1}), Tensor::from_vector(pos, {b, 1}),

@@ -22,14 +22,16 @@ namespace {
 // Spins on `done` for up to kSpin before the caller blocks: true when it came true. Ops arrive
 // back to back in a forward (a decode step of a 64-sequence batch runs ~600 of them), and waking a
 // thread through the kernel costs tens of microseconds in a VM, as much as a small op; a pool that
-// only ever slept paid that twice per op. Bounded, so that a worker does not steal cycles from
-// OpenBLAS's own threads for the length of a GEMM.
+// only ever slept paid that twice per op. Bounded, and cut short while a ForeignThreadsGuard is
+// held, so that a worker does not steal cycles from OpenBLAS's own threads during a GEMM.
 constexpr auto kSpin = std::chrono::microseconds(100);
+std::atomic<int> g_foreign{0};  // ForeignThreadsGuards held: nobody spins
 template <class F>
 bool spin_until(F done) {
   auto until = std::chrono::steady_clock::now() + kSpin;
   for (int i = 0;; ++i) {
     if (done()) return true;
+    if (g_foreign.load(std::memory_order_relaxed) > 0) return false;
 #if defined(__x86_64__)
     _mm_pause();
 #endif
@@ -139,6 +141,13 @@ thread_local bool t_in_parallel = false;
 std::mutex g_run_mu;  // one parallel job at a time; other callers run serially
 
 }  // namespace
+
+ForeignThreadsGuard::ForeignThreadsGuard() {
+  g_foreign.fetch_add(1, std::memory_order_relaxed);
+}
+ForeignThreadsGuard::~ForeignThreadsGuard() {
+  g_foreign.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void set_num_threads(int n) {
   if (n <= 0) n = default_threads();

@@ -17,4 +17,15 @@ int num_threads();
 // rethrown to the caller once all chunks have finished.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+// Held around a call into a library with threads of its own (OpenBLAS): the pool's workers,
+// which spin for a moment after each job before they sleep, go to sleep at once instead of
+// competing with that library's threads for the cores.
+class ForeignThreadsGuard {
+ public:
+  ForeignThreadsGuard();
+  ~ForeignThreadsGuard();
+  ForeignThreadsGuard(const ForeignThreadsGuard&) = delete;
+  ForeignThreadsGuard& operator=(const ForeignThreadsGuard&) = delete;
+};
+
 }  // namespace kiln

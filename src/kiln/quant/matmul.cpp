@@ -51,6 +51,7 @@ void gemm_tiles(DType t, const char* w, size_t row_bytes, const float* x, float*
     parallel_for(nc, 8, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) expand_row(t, w + size_t(n0 + r) * row_bytes, b + r * k, k);
     });
+    ForeignThreadsGuard blas;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(nc), int(k), 1.f, x, int(k), b,
                 int(k), 0.f, y + n0, int(n));
   }

@@ -1,6 +1,7 @@
 #include <cblas.h>
 
 #include "kiln/core/error.h"
+#include "kiln/core/thread_pool.h"
 #include "kiln/ops/matmul.h"
 
 namespace kiln::ops::cpu {
@@ -21,7 +22,9 @@ MatLayout layout(const Tensor& m) {
 
 // Up to this many rows, x w^T goes to gemm_rows (each weight row read once for all of x's rows)
 // instead of sgemm, which first packs the whole weight into panels: a pass over it that costs as
-// much as the product at this size (speculative verification, short prefill chunks).
+// much as the product at this size (speculative verification, short prefill chunks). One row
+// (decode) too: gemm_rows is faster than sgemv there, and runs on kiln's pool, whose workers spin
+// between ops, where sgemv's OpenBLAS threads would compete with them for the cores.
 constexpr int64_t kFewRows = 8;
 
 template <class T>
@@ -31,6 +34,7 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha,
   const T* pa = static_cast<const T*>(a.raw_data());
   const T* pb = static_cast<const T*>(b.raw_data());
   T* po = static_cast<T*>(out.raw_data());
+  ForeignThreadsGuard blas;  // OpenBLAS's threads run: kiln's pool does not spin meanwhile
   for (int64_t i = 0; i < B; ++i) {
     const T* ai = pa + i * a.stride(0);
     const T* bi = pb + i * b.stride(0);
@@ -66,7 +70,7 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha,
 }  // namespace
 
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out, float alpha, float beta) {
-  bool few_rows = out.size(1) > 1 && out.size(1) <= kFewRows;
+  bool few_rows = out.size(1) <= kFewRows;
   if ((batch_invariant() || few_rows) && gemm_rows(a, b, out, alpha, beta)) return;
   switch (out.dtype()) {
     case DType::F32:

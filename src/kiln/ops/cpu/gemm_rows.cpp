@@ -67,9 +67,15 @@ void tile(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K, f
   int64_t k = 0;
   for (; k + L <= K; k += L) {
     V wv[NR];
-    for (int j = 0; j < NR; ++j) wv[j] = simd::load(w + j * ldw + k);
+    for (int j = 0; j < NR; ++j) {
+      wv[j] = simd::load(w + j * ldw + k);
+      // Keeps each w vector in a register: otherwise g++ folds the load into every FMA that
+      // uses it, loading it MR times (20 loads per 16 FMAs in a 4x4 tile instead of 8).
+      asm("" : "+v"(wv[j]));
+    }
     for (int i = 0; i < MR; ++i) {
       V xv = simd::load(x + i * ldx + k);
+      asm("" : "+v"(xv));  // the same for x: one load per row and step
       for (int j = 0; j < NR; ++j) acc[i][j] = fmadd(xv, wv[j], acc[i][j]);
     }
   }

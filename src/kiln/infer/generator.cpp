@@ -68,6 +68,10 @@ Engine::Engine(models::Decoder& model, const tokenizer::Tokenizer* tokenizer,
   int64_t blocks = BlockPool::blocks_needed(
       layout, o_.block_size, kv_tokens_, std::min(o_.prefill_chunk, kv_tokens_), o_.max_sequences);
   pool_ = std::make_unique<BlockPool>(layout, o_.block_size, blocks);
+  // A pool planned for one run (kv_tokens given: `kiln generate` plans prompt + max_tokens) will
+  // be written, so it is written now, as llama.cpp clears its KV buffer at context creation; one
+  // sized for a whole context (chat) fills as the conversation grows.
+  if (o_.kv_tokens > 0) pool_->touch();
 }
 
 namespace {

@@ -51,6 +51,10 @@ int64_t BlockPool::blocks_needed(const KvLayout& layout, int64_t block_size, int
   return per_seq * seqs;
 }
 
+void BlockPool::touch() {
+  storage_.zero_();
+}
+
 int64_t BlockPool::allocate() {
   KILN_REQUIRE(!free_.empty(), "kv cache: all ", num_blocks_, " blocks of ", block_size_,
                " tokens are in use (", bytes_total(),

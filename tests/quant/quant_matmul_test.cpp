@@ -59,10 +59,10 @@ TEST(QuantIntDot, EveryPathMatchesTheScalarReference) {
 }
 
 TEST(QuantIntGemm, TilesMatchTheScalarReferenceAndTheRowAlone) {
-  // Tile edges on both sides: weight rows not a multiple of 4 and split at an odd row, activation
-  // rows not a multiple of 4, and odd and even block counts (the last block alone in its register).
+  // Tile edges on both sides: weight rows filling two 16-row panels and part of a third, split at
+  // an odd row; activation rows past two tiles of 8; odd and even block counts.
   std::mt19937 rng(13);
-  const int64_t n = 11, m = 7;
+  const int64_t n = 37, m = 19;
   for (DType t : {DType::Q8_0, DType::Q4_0}) {
     for (int64_t k : {32, 96, 256, 1056}) {
       int64_t nb = k / kActBlock;

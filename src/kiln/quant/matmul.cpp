@@ -18,6 +18,8 @@ namespace {
 // From this many rows of x up, expanding W to f32 tiles for SGEMM beats row-by-row dot products
 // (bench/bench_quant.cpp measures both).
 constexpr int64_t kGemmRows = 16;
+// Weight rows the integer tiles take at once; a thread's share is whole panels.
+constexpr int64_t kGemmPanel = 16;
 
 // One weight row expanded to f32.
 void expand_row(DType t, const void* row, float* out, int64_t k) {
@@ -109,8 +111,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, Isa isa, int
     parallel_for(m, 16, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) quantize_act(xp + i * k, act + i * nb, k, isa);
     });
-    parallel_for(n, grain,
-                 [&](int64_t r0, int64_t r1) { igemm(wp, row_bytes, r0, r1, act, m, nb, yp, n); });
+    // Whole panels of 16 weight rows per chunk (the kernels give each row a 32-bit lane).
+    int64_t panels = (n + kGemmPanel - 1) / kGemmPanel;
+    parallel_for(panels, std::max<int64_t>(1, grain / kGemmPanel), [&](int64_t p0, int64_t p1) {
+      igemm(wp, row_bytes, p0 * kGemmPanel, std::min(n, p1 * kGemmPanel), act, m, nb, yp, n);
+    });
   } else if (m >= gemm_rows && !per_row) {
     gemm_tiles(t, wp, row_bytes, xp, yp, m, n, k);
   } else if (takes_int_act(t)) {

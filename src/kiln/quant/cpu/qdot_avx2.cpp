@@ -30,6 +30,10 @@ KILN_AVX2 inline __m256 dot_us(__m256i u, __m256i s) {
   __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
   return _mm256_cvtepi32_ps(p);
 }
+KILN_AVX2 inline __m256 dot_us_minus(__m256i u, __m256i s, int32_t c) {
+  __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+  return _mm256_cvtepi32_ps(_mm256_sub_epi32(p, _mm256_set1_epi32(c)));
+}
 
 }  // namespace
 

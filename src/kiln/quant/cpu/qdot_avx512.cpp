@@ -30,6 +30,9 @@ namespace {
 KILN_VNNI inline __m256 dot_us(__m256i u, __m256i s) {
   return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s));
 }
+KILN_VNNI inline __m256 dot_us_minus(__m256i u, __m256i s, int32_t c) {
+  return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_set1_epi32(-c), u, s));
+}
 
 }  // namespace
 

@@ -1,17 +1,23 @@
 // Q8_0 and Q4_0 weights against 8-bit activations with AVX-512 VNNI, several rows of each at once
-// (qdot.h's IntGemmFn). A tile of up to 4 activation rows by 4 weight rows keeps 16 accumulators
-// in registers, so each weight block is unpacked once for 4 activation rows and each activation
-// block is loaded once for 4 weight rows; prefill then runs on integer products instead of
-// expanding the weights to f32 for SGEMM.
+// (qdot.h's IntGemmFn): the prefill product on integers, with no f32 copy of the weights.
 //
-// Both formats become unsigned bytes times signed bytes (vpdpbusd), with the offset taken back
-// exactly in the integer sum: Q4_0's nibbles are q + 8, so each of the 8 lanes starts at -sum(x)
-// (8 lanes: -8 sum(x)); Q8_0's bytes are flipped to w + 128, so each lane starts at -16 sum(x).
-// Every (activation row, weight row) pair runs the same instructions in the same order whatever
-// the tile it sits in, so a row's result does not depend on the rows beside it.
+// Each 32-bit lane of a register belongs to one weight row: a panel of 16 weight rows is
+// transposed once per pass into 8 registers per block (register t holds bytes 4t..4t+3 of the
+// block of every row), and each activation row's 4 bytes are broadcast to all lanes, so one
+// vpdpbusd is 64 multiply-adds with nothing to sum across lanes afterwards and the 16 results of
+// an activation row are stored as one vector. Up to 8 activation rows share the panel's
+// registers. (The earlier tiles put two blocks of one row in a register and summed the lanes at
+// the end: three times the instructions per multiply-add.)
+//
+// Both formats become unsigned bytes times signed bytes, with the offset taken back exactly in
+// the integer sum: Q4_0's nibbles are q + 8, so each block's sum starts at -8 sum(x); Q8_0's bytes
+// are flipped to w + 128, so it starts at -128 sum(x). Every (activation row, weight row) pair
+// runs the same instructions in the same order whatever the panel and tile it sits in, so a row's
+// result does not depend on the rows beside it.
 #include "kiln/quant/cpu/qdot_kernels.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "kiln/core/error.h"
@@ -33,142 +39,142 @@ namespace kiln::quant::cpu {
 
 namespace {
 
-// Two consecutive blocks (b, b + 1) travel in one 512-bit register: 32 bytes of block b, then 32
-// of block b + 1, so vpdpbusd's lanes 0-7 sum block b and 8-15 block b + 1. With `one`, only block
-// b is loaded and the upper half is zero (an odd block count's last block).
+constexpr int kPanel = 16;  // weight rows per panel: one per 32-bit lane
 
-// The unsigned bytes of two weight blocks, in the element order of their activation blocks, and
-// the count each of the 8 lanes of a block subtracts per unit of sum(x).
+// One block of a panel as the tiles read it.
+struct alignas(64) PanelBlock {
+  __m512i u[8];  // u[t], lane j: unsigned bytes 4t..4t+3 of weight row j's block
+  __m512 dw;     // lane j: the block's scale in row j
+};
+
+// 16 rows of 16 bytes (p[j]) -> out[t], lane j = bytes 4t..4t+3 of row j.
+KILN_VNNI inline void transpose_16x16(const uint8_t* const p[kPanel], __m512i out[4]) {
+  __m512i z[4];
+  for (int q = 0; q < 4; ++q) {  // z[q]: rows 4q..4q+3, one per 128-bit lane
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p[4 * q])));
+    for (int r = 1; r < 4; ++r) {
+      __m128i row = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[4 * q + r]));
+      switch (r) {  // the lane must be an immediate
+        case 1:
+          v = _mm512_inserti32x4(v, row, 1);
+          break;
+        case 2:
+          v = _mm512_inserti32x4(v, row, 2);
+          break;
+        default:
+          v = _mm512_inserti32x4(v, row, 3);
+      }
+    }
+    // Dword 4r + t (row r, bytes 4t..) -> 4t + r: 128-bit lane t now holds dword t of the 4 rows.
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    z[q] = _mm512_permutexvar_epi32(idx, v);
+  }
+  // A 4x4 transpose of 128-bit lanes across the four registers.
+  __m512i a = _mm512_shuffle_i64x2(z[0], z[1], _MM_SHUFFLE(1, 0, 1, 0));
+  __m512i b = _mm512_shuffle_i64x2(z[0], z[1], _MM_SHUFFLE(3, 2, 3, 2));
+  __m512i c = _mm512_shuffle_i64x2(z[2], z[3], _MM_SHUFFLE(1, 0, 1, 0));
+  __m512i d = _mm512_shuffle_i64x2(z[2], z[3], _MM_SHUFFLE(3, 2, 3, 2));
+  out[0] = _mm512_shuffle_i64x2(a, c, _MM_SHUFFLE(2, 0, 2, 0));
+  out[1] = _mm512_shuffle_i64x2(a, c, _MM_SHUFFLE(3, 1, 3, 1));
+  out[2] = _mm512_shuffle_i64x2(b, d, _MM_SHUFFLE(2, 0, 2, 0));
+  out[3] = _mm512_shuffle_i64x2(b, d, _MM_SHUFFLE(3, 1, 3, 1));
+}
+
+// The 16 rows' f16 scales at p[j] as f32 lanes.
+KILN_VNNI inline __m512 scales(const uint8_t* const p[kPanel]) {
+  alignas(32) uint16_t h[kPanel];
+  for (int j = 0; j < kPanel; ++j) std::memcpy(&h[j], p[j], 2);
+  return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h)));
+}
+
 struct Q4_0Weights {
   using Block = BlockQ4_0;
-  static constexpr int kLaneOffset = 1;
-  KILN_VNNI static __m512i bytes(const BlockQ4_0* b, bool one) {
-    __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs));
-    __m128i r1 =
-        one ? _mm_setzero_si128() : _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs));
-    __m256i r = _mm256_set_m128i(r1, r0);
-    // [r0, r1, r0 >> 4, r1 >> 4] -> [r0, r0 >> 4, r1, r1 >> 4]: low then high nibbles per block.
-    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(r), _mm256_srli_epi16(r, 4), 1);
-    z = _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
-    return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+  static constexpr int kOffset = 8;
+  // Elements 0-15 are the low nibbles of qs[0..15], 16-31 the high ones.
+  KILN_VNNI static void unpack(const uint8_t* const blk[kPanel], PanelBlock& out) {
+    const uint8_t* qs[kPanel];
+    for (int j = 0; j < kPanel; ++j) qs[j] = blk[j] + offsetof(BlockQ4_0, qs);
+    __m512i t[4];
+    transpose_16x16(qs, t);
+    const __m512i lo = _mm512_set1_epi8(0x0F);
+    for (int i = 0; i < 4; ++i) {
+      out.u[i] = _mm512_and_si512(t[i], lo);
+      out.u[i + 4] = _mm512_and_si512(_mm512_srli_epi32(t[i], 4), lo);
+    }
+    out.dw = scales(blk);
   }
 };
 struct Q8_0Weights {
   using Block = BlockQ8_0;
-  static constexpr int kLaneOffset = 16;
-  KILN_VNNI static __m512i bytes(const BlockQ8_0* b, bool one) {
-    __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[0].qs));
-    __m256i q1 = one ? _mm256_set1_epi8(char(0x80))
-                     : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[1].qs));
-    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
-    return _mm512_xor_si512(z, _mm512_set1_epi8(char(0x80)));  // w + 128 (0 for a missing block)
+  static constexpr int kOffset = 128;
+  KILN_VNNI static void unpack(const uint8_t* const blk[kPanel], PanelBlock& out) {
+    const uint8_t* qs[kPanel];
+    const __m512i flip = _mm512_set1_epi8(char(0x80));
+    for (int half = 0; half < 2; ++half) {
+      for (int j = 0; j < kPanel; ++j) qs[j] = blk[j] + offsetof(BlockQ8_0, qs) + 16 * half;
+      __m512i t[4];
+      transpose_16x16(qs, t);
+      for (int i = 0; i < 4; ++i) out.u[4 * half + i] = _mm512_xor_si512(t[i], flip);  // w + 128
+    }
+    out.dw = scales(blk);
   }
 };
 
-// Broadcasts f into lanes 0-7 and g into 8-15.
-KILN_VNNI inline __m512 halves(float f, float g) {
-  return _mm512_mask_broadcastss_ps(_mm512_set1_ps(f), 0xFF00, _mm_set_ss(g));
-}
-
-// Two blocks of one weight row as the tiles take them: unpacked once per pass over the activation
-// rows rather than once per tile.
-struct alignas(64) Unpacked {
-  __m512i u;
-  __m512 dw;
-};
-
-// RM activation rows (x, nb blocks each) by RN weight rows (pk: their blocks unpacked, 4 slots
-// per block pair) into y (rows ldy apart).
-template <class W, int RM, int RN>
-KILN_VNNI void tile(const Unpacked* pk, const BlockQ8A* x, int64_t nb, float* y, int64_t ldy) {
-  __m512 acc[RM][RN];
-  for (int i = 0; i < RM; ++i)
-    for (int j = 0; j < RN; ++j) acc[i][j] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < nb; b += 2) {
-    bool one = b + 1 == nb;
-    const Unpacked* pb = pk + (b / 2) * 4;
-    __m512i u[RN];
-    __m512 dw[RN];
-    for (int j = 0; j < RN; ++j) {
-      u[j] = pb[j].u;
-      dw[j] = pb[j].dw;
-    }
+// RM activation rows (x, nb blocks each) by one panel (pk: nb blocks) into y (rows ldy apart;
+// only the lanes in `keep` are weight rows).
+template <int RM>
+KILN_VNNI void tile(const PanelBlock* pk, int offset, const BlockQ8A* x, int64_t nb, float* y,
+                    int64_t ldy, __mmask16 keep) {
+  __m512 acc[RM];
+  for (int i = 0; i < RM; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const PanelBlock& p = pk[b];
     for (int i = 0; i < RM; ++i) {
-      const BlockQ8A* a = x + i * nb + b;
-      __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[0].q));
-      __m256i q1 = one ? _mm256_setzero_si256()
-                       : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[1].q));
-      __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
-      __m512i init = _mm512_mask_set1_epi32(_mm512_set1_epi32(-W::kLaneOffset * a[0].sum), 0xFF00,
-                                            one ? 0 : -W::kLaneOffset * a[1].sum);
-      __m512 dx = halves(a[0].d, one ? 0.f : a[1].d);
-      for (int j = 0; j < RN; ++j) {
-        __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(init, u[j], q));
-        acc[i][j] = _mm512_fmadd_ps(dot, _mm512_mul_ps(dx, dw[j]), acc[i][j]);
-      }
+      const BlockQ8A& a = x[i * nb + b];
+      int32_t q[8];
+      std::memcpy(q, a.q, sizeof q);
+      __m512i s = _mm512_set1_epi32(-offset * a.sum);
+      for (int t = 0; t < 8; ++t) s = _mm512_dpbusd_epi32(s, p.u[t], _mm512_set1_epi32(q[t]));
+      acc[i] =
+          _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(p.dw, _mm512_set1_ps(a.d)), acc[i]);
     }
   }
-  for (int i = 0; i < RM; ++i)
-    for (int j = 0; j < RN; ++j) y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]);
+  for (int i = 0; i < RM; ++i) _mm512_mask_storeu_ps(y + i * ldy, keep, acc[i]);
 }
 
-template <class W, int RM>
-KILN_VNNI void tile_rows(int rn, const Unpacked* pk, const BlockQ8A* x, int64_t nb, float* y,
-                         int64_t ldy) {
-  switch (rn) {
-    case 4:
-      return tile<W, RM, 4>(pk, x, nb, y, ldy);
-    case 3:
-      return tile<W, RM, 3>(pk, x, nb, y, ldy);
-    case 2:
-      return tile<W, RM, 2>(pk, x, nb, y, ldy);
-    default:
-      return tile<W, RM, 1>(pk, x, nb, y, ldy);
-  }
-}
+using TileFn = void (*)(const PanelBlock*, int, const BlockQ8A*, int64_t, float*, int64_t,
+                        __mmask16);
+constexpr int kTileRows = 8;
+constexpr TileFn kTiles[kTileRows + 1] = {nullptr, tile<1>, tile<2>, tile<3>, tile<4>,
+                                          tile<5>, tile<6>, tile<7>, tile<8>};
 
-// Activation rows per pass over the weight rows: their blocks (40 bytes per 32 elements) stay in
-// L2 while each 4-row weight tile meets all of them.
+// Activation rows per pass over the panels: their blocks (40 bytes per 32 elements) stay in L2
+// while each panel meets all of them.
 constexpr int64_t kPassRows = 64;
 
 template <class W>
 KILN_VNNI void gemm(const void* w, size_t row_bytes, int64_t r0, int64_t r1, const BlockQ8A* x,
                     int64_t m, int64_t nb, float* y, int64_t ldy) {
-  using Block = typename W::Block;
-  int64_t pairs = (nb + 1) / 2;
-  thread_local std::vector<Unpacked> buf;
-  if (buf.size() < size_t(pairs * 4)) buf.resize(size_t(pairs * 4));
-  Unpacked* pk = buf.data();
+  thread_local std::vector<PanelBlock> buf;
+  if (buf.size() < size_t(nb)) buf.resize(size_t(nb));
+  PanelBlock* pk = buf.data();
+  const auto* base = static_cast<const uint8_t*>(w);
   for (int64_t i0 = 0; i0 < m; i0 += kPassRows) {
     int64_t i1 = std::min(m, i0 + kPassRows);
-    for (int64_t r = r0; r < r1; r += 4) {
-      int rn = int(std::min<int64_t>(4, r1 - r));
-      for (int j = 0; j < rn; ++j) {
-        const auto* row =
-            reinterpret_cast<const Block*>(static_cast<const char*>(w) + size_t(r + j) * row_bytes);
-        for (int64_t b = 0; b < nb; b += 2) {
-          bool one = b + 1 == nb;
-          Unpacked& e = pk[(b / 2) * 4 + j];
-          e.u = W::bytes(row + b, one);
-          e.dw = halves(_cvtsh_ss(row[b].d), one ? 0.f : _cvtsh_ss(row[b + 1].d));
-        }
+    for (int64_t r = r0; r < r1; r += kPanel) {
+      int rn = int(std::min<int64_t>(kPanel, r1 - r));
+      // Lanes past the last row repeat the panel's first row; their results are not stored.
+      const uint8_t* rows[kPanel];
+      for (int j = 0; j < kPanel; ++j) rows[j] = base + size_t(r + (j < rn ? j : 0)) * row_bytes;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk[kPanel];
+        for (int j = 0; j < kPanel; ++j) blk[j] = rows[j] + size_t(b) * sizeof(typename W::Block);
+        W::unpack(blk, pk[b]);
       }
-      for (int64_t i = i0; i < i1; i += 4) {
-        const BlockQ8A* xi = x + i * nb;
-        float* yi = y + i * ldy + r;
-        switch (std::min<int64_t>(4, i1 - i)) {
-          case 4:
-            tile_rows<W, 4>(rn, pk, xi, nb, yi, ldy);
-            break;
-          case 3:
-            tile_rows<W, 3>(rn, pk, xi, nb, yi, ldy);
-            break;
-          case 2:
-            tile_rows<W, 2>(rn, pk, xi, nb, yi, ldy);
-            break;
-          default:
-            tile_rows<W, 1>(rn, pk, xi, nb, yi, ldy);
-        }
+      auto keep = __mmask16((1u << rn) - 1);
+      for (int64_t i = i0; i < i1; i += kTileRows) {
+        int rm = int(std::min<int64_t>(kTileRows, i1 - i));
+        kTiles[rm](pk, W::kOffset, x + i * nb, nb, y + i * ldy + r, ldy, keep);
       }
     }
   }

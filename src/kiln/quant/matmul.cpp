@@ -9,6 +9,7 @@
 #include "kiln/core/thread_pool.h"
 #include "kiln/ops/matmul.h"
 #include "kiln/quant/blocks.h"
+#include "kiln/quant/cpu/qdot_kernels.h"
 #include "kiln/quant/qdot.h"
 
 namespace kiln::quant {
@@ -22,9 +23,13 @@ constexpr int64_t kGemmRows = 16;
 constexpr int64_t kGemmPanel = 16;
 
 // One weight row expanded to f32.
-void expand_row(DType t, const void* row, float* out, int64_t k) {
+void expand_row(DType t, const void* row, float* out, int64_t k, Isa isa) {
   if (t == DType::F16) {
     const auto* h = static_cast<const uint16_t*>(row);
+    if (isa == Isa::AVX2 || isa == Isa::AVX512) {
+      cpu::f16_to_f32_avx2(h, out, k);  // F16C: a tenth of the time of the portable conversion
+      return;
+    }
     for (int64_t i = 0; i < k; ++i) out[i] = f16::to_float(h[i]);
   } else if (t == DType::BF16) {
     const auto* h = static_cast<const uint16_t*>(row);
@@ -42,7 +47,7 @@ T* scratch(std::vector<T>& v, size_t n) {
 }
 
 void gemm_tiles(DType t, const char* w, size_t row_bytes, const float* x, float* y, int64_t m,
-                int64_t n, int64_t k) {
+                int64_t n, int64_t k, Isa isa) {
   // Tiles of about 4 MiB of f32: big enough for SGEMM to run near its peak, small enough to stay
   // in cache between being written and being read.
   int64_t tile = std::min<int64_t>(n, std::max<int64_t>(16, ((int64_t(1) << 20) / k) / 16 * 16));
@@ -51,7 +56,8 @@ void gemm_tiles(DType t, const char* w, size_t row_bytes, const float* x, float*
   for (int64_t n0 = 0; n0 < n; n0 += tile) {
     int64_t nc = std::min(tile, n - n0);
     parallel_for(nc, 8, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) expand_row(t, w + size_t(n0 + r) * row_bytes, b + r * k, k);
+      for (int64_t r = r0; r < r1; ++r)
+        expand_row(t, w + size_t(n0 + r) * row_bytes, b + r * k, k, isa);
     });
     ForeignThreadsGuard blas;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(nc), int(k), 1.f, x, int(k), b,
@@ -117,7 +123,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, Isa isa, int
       igemm(wp, row_bytes, p0 * kGemmPanel, std::min(n, p1 * kGemmPanel), act, m, nb, yp, n);
     });
   } else if (m >= gemm_rows && !per_row) {
-    gemm_tiles(t, wp, row_bytes, xp, yp, m, n, k);
+    gemm_tiles(t, wp, row_bytes, xp, yp, m, n, k, isa);
   } else if (takes_int_act(t)) {
     int64_t nb = k / kActBlock;
     BlockQ8A* act = scratch(act_buf, size_t(m * nb));
@@ -167,7 +173,7 @@ Tensor embedding(const Tensor& w, const Tensor& ids) {
   for (int64_t i = 0; i < idc.numel(); ++i) {
     KILN_REQUIRE(ip[i] >= 0 && ip[i] < v, "embedding: token id ", ip[i], " is outside [0, ", v,
                  ")");
-    expand_row(t, wp + size_t(ip[i]) * row_bytes, yp + i * d, d);
+    expand_row(t, wp + size_t(ip[i]) * row_bytes, yp + i * d, d, best_isa());
   }
   return y;
 }

@@ -39,6 +39,14 @@ KILN_AVX2 inline __m256 dot_us_minus(__m256i u, __m256i s, int32_t c) {
 
 #include "kiln/quant/cpu/qdot_x86_int.inc"
 
+KILN_AVX2 void f16_to_f32_avx2(const uint16_t* h, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i,
+                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+  for (; i < n; ++i) out[i] = _cvtsh_ss(h[i]);
+}
+
 KILN_AVX2 float hdot_f16_avx2(const void* row, const float* x, int64_t n) {
   const auto* w = static_cast<const uint16_t*>(row);
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -78,6 +86,9 @@ KILN_AVX2 float hdot_bf16_avx2(const void* row, const float* x, int64_t n) {
 
 #else
 
+void f16_to_f32_avx2(const uint16_t*, float*, int64_t) {
+  KILN_CHECK(false, "no AVX2");
+}
 float idot_q8_0_avx2(const void*, const BlockQ8A*, int64_t) {
   KILN_CHECK(false, "no AVX2");
   return 0;

@@ -13,6 +13,8 @@ float idot_q4_0_avx2(const void* row, const BlockQ8A* x, int64_t nb);
 float idot_q4_k_avx2(const void* row, const BlockQ8A* x, int64_t nb);
 float hdot_f16_avx2(const void* row, const float* x, int64_t n);
 float hdot_bf16_avx2(const void* row, const float* x, int64_t n);
+// n f16 values to f32 with F16C (the prefill path expands F16 weight tiles with it).
+void f16_to_f32_avx2(const uint16_t* h, float* out, int64_t n);
 
 float idot_q8_0_avx512(const void* row, const BlockQ8A* x, int64_t nb);
 float idot_q4_0_avx512(const void* row, const BlockQ8A* x, int64_t nb);

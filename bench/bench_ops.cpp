@@ -88,10 +88,13 @@ void BM_linear_invariant(benchmark::State& st, int64_t m, int64_t k, int64_t n, 
   }
   st.counters["GFLOP/s"] = benchmark::Counter(
       2.0 * m * k * n, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  // The rate the weights stream at: at m = 1 it is bounded by bench/membw's read bandwidth.
+  st.counters["weight_GB/s"] = benchmark::Counter(
+      4.0 * k * n, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 void invariant_shapes(benchmark::internal::Benchmark* b) {
   for (int64_t m : {1, 8, 32, 64})
-    for (auto [k, n] : {std::pair<int64_t, int64_t>{576, 1536}, {1536, 576}})
+    for (auto [k, n] : {std::pair<int64_t, int64_t>{576, 1536}, {1536, 576}, {1024, 3072}})
       for (int inv : {1, 0}) b->Args({m, k, n, inv});
 }
 void BM_linear_invariant_args(benchmark::State& st) {

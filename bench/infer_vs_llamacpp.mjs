@@ -7,7 +7,7 @@
 // CPU only, with the same thread count. kiln runs as `kiln generate --stats` in a child process
 // (its maximum resident memory read by /usr/bin/time). Both: pp512 evaluates 512 prompt tokens
 // in one batch; tg128 is 128 decode steps of one token each from an (almost) empty context.
-// Best of --reps runs on each side. Prints a Markdown table.
+// Best of --reps runs on each side, the two sides in turns. Prints a Markdown table.
 //
 // Usage: node bench/infer_vs_llamacpp.mjs --kiln build/release/apps/kiln/kiln [--threads 2]
 //        [--shapes smollm2-135m,qwen3-0.6b] [--types f32,f16,q8_0,q4_0] [--reps 2] [--dir DIR]
@@ -67,39 +67,36 @@ function kilnRun(file, ids, maxTokens) {
   return { prefill: Number(m[1]), decode: Number(m[2]), rssMiB: rssKiB / 1024 };
 }
 
-function kilnBench(file) {
-  let pp = 0, tg = 0, rss = 0;
-  for (let r = 0; r < reps; ++r) {
-    pp = Math.max(pp, kilnRun(file, prompt, 1).prefill);
-    const g = kilnRun(file, [prompt[0]], 128);
-    tg = Math.max(tg, g.decode);
-    rss = Math.max(rss, g.rssMiB);
-  }
-  return { pp, tg, rss };
-}
-
 const llama = await getLlama({ gpu: false, build: "never", logLevel: "error", maxThreads: threads });
 
-async function llamaBench(file) {
+// One repetition on each side, taken in turns (kiln, llama.cpp, kiln, ...): this VM's memory
+// bandwidth drifts by a third over minutes, and the best of interleaved runs gives both engines
+// the same moments to hit their best.
+async function bench(file) {
   const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
-  let pp = 0, tg = 0;
+  const k = { pp: 0, tg: 0, rss: 0 }, l = { pp: 0, tg: 0 };
   for (let r = 0; r < reps; ++r) {
+    k.pp = Math.max(k.pp, kilnRun(file, prompt, 1).prefill);
+    const g = kilnRun(file, [prompt[0]], 128);
+    k.tg = Math.max(k.tg, g.decode);
+    k.rss = Math.max(k.rss, g.rssMiB);
+
     const context = await model.createContext({ contextSize: 1024, batchSize: 512, threads, sequences: 1 });
     let seq = context.getSequence();
     let t0 = performance.now();
     await seq.evaluateWithoutGeneratingNewTokens(prompt);
-    pp = Math.max(pp, prompt.length / ((performance.now() - t0) / 1000));
+    l.pp = Math.max(l.pp, prompt.length / ((performance.now() - t0) / 1000));
     seq.dispose();
     // As llama-bench's tg: 128 single-token decode steps from an empty context (kiln's also
     // pick the argmax each step, a cost this side does not pay).
     seq = context.getSequence();
     t0 = performance.now();
     for (let i = 0; i < 128; ++i) await seq.evaluateWithoutGeneratingNewTokens([prompt[i]]);
-    tg = Math.max(tg, 128 / ((performance.now() - t0) / 1000));
+    l.tg = Math.max(l.tg, 128 / ((performance.now() - t0) / 1000));
     await context.dispose();
   }
   await model.dispose();
-  return { pp, tg };
+  return { k, l };
 }
 
 const rows = [];
@@ -107,8 +104,7 @@ for (const shape of shapes) {
   for (const type of types) {
     const file = makeGguf(shape, type);
     const mib = fs.statSync(file).size / 1048576;
-    const k = kilnBench(file);
-    const l = await llamaBench(file);
+    const { k, l } = await bench(file);
     const row = { shape, type, mib, k, l };
     rows.push(row);
     console.error(`${shape} ${type}: kiln pp ${k.pp.toFixed(1)} tg ${k.tg.toFixed(1)} (RSS ${k.rss.toFixed(0)} MiB); llama.cpp pp ${l.pp.toFixed(1)} tg ${l.tg.toFixed(1)}`);
